@@ -1,0 +1,38 @@
+# Helpers that give every nsmcert target the same warnings and test wiring.
+
+# Warnings for our own code; generated code does not get -Werror.
+function(nsmcert_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Werror -Wno-unused-parameter)
+endfunction()
+
+# nsmcert_library(NAME SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
+# A static library whose public headers are found from the repository root
+# (#include "reference/sdk/chain.h").
+function(nsmcert_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  nsmcert_warnings(${name})
+endfunction()
+
+# nsmcert_test(NAME SOURCES ... DEPS ... [LABELS ...] [TIMEOUT seconds])
+# A GoogleTest binary registered with ctest. Label "privileged" marks tests that need root
+# (network namespaces, netlink, capture); CI runs them as root.
+function(nsmcert_test name)
+  if(NOT NSMCERT_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  nsmcert_warnings(${name})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  set(props TIMEOUT ${ARG_TIMEOUT})
+  if(ARG_LABELS)
+    list(APPEND props LABELS "${ARG_LABELS}")
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
+endfunction()
