@@ -36,3 +36,16 @@ function(nsmcert_test name)
   endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
 endfunction()
+
+# nsmcert_add_parts(part ...): add_subdirectory() for each part folder that has a CMakeLists.txt,
+# unless its path from the repository root is listed in NSMCERT_SKIP_DIRS (a ;-list, handy to build
+# one area while another is half-written, e.g. -DNSMCERT_SKIP_DIRS="conformance/harness").
+set(NSMCERT_SKIP_DIRS "" CACHE STRING "Folders (from the repository root) not to build")
+function(nsmcert_add_parts)
+  foreach(part ${ARGN})
+    file(RELATIVE_PATH rel ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/${part})
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${part}/CMakeLists.txt AND NOT rel IN_LIST NSMCERT_SKIP_DIRS)
+      add_subdirectory(${part})
+    endif()
+  endforeach()
+endfunction()
