@@ -463,7 +463,24 @@ LinkInfo ParseLink(const nlmsghdr* h) {
   auto [mac, mac_len] = attrs.Get(IFLA_ADDRESS);
   if (mac != nullptr && mac_len > 0) link.mac = FormatMac(mac, mac_len);
   link.master_index = static_cast<int>(attrs.Int<std::uint32_t>(IFLA_MASTER));
-  link.kind = attrs.Nested(IFLA_LINKINFO).Str(IFLA_INFO_KIND);
+  Attrs info = attrs.Nested(IFLA_LINKINFO);
+  link.kind = info.Str(IFLA_INFO_KIND);
+  if (link.kind == "vxlan") {
+    Attrs vx = info.Nested(IFLA_INFO_DATA);
+    link.vxlan_vni = vx.Int<std::uint32_t>(IFLA_VXLAN_ID);
+    link.vxlan_port = ntohs(vx.Int<std::uint16_t>(IFLA_VXLAN_PORT));
+    link.vxlan_underlay_index = static_cast<int>(vx.Int<std::uint32_t>(IFLA_VXLAN_LINK));
+    auto ip = [&](std::uint16_t v4, std::uint16_t v6) {
+      if (vx.Has(v4)) {
+        auto [p, n] = vx.Get(v4);
+        return FormatIp(AF_INET, p, n);
+      }
+      auto [p, n] = vx.Get(v6);
+      return FormatIp(AF_INET6, p, n);
+    };
+    link.vxlan_remote = ip(IFLA_VXLAN_GROUP, IFLA_VXLAN_GROUP6);
+    link.vxlan_local = ip(IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6);
+  }
   return link;
 }
 
@@ -1107,19 +1124,36 @@ absl::Status Netlink::RedirectIngress(std::string_view from_link, std::string_vi
   absl::StatusOr<int> to = LinkIndex(to_link);
   if (!to.ok()) return to.status();
 
+  absl::StatusOr<std::optional<int>> existing = IngressRedirectTarget(from_link);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {
+    return absl::AlreadyExistsError(internal::Cat("redirect ingress of ", Quote(from_link),
+                                                  ": already redirected to ifindex ", **existing));
+  }
+
   Request qdisc(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
   qdisc.Header(TcHeader(*from, TC_H_CLSACT, kClsactHandle));
   qdisc.Str(TCA_KIND, "clsact");
   absl::Status s = Transact(qdisc, internal::Cat("add clsact qdisc to ", Quote(from_link)));
   if (!s.ok() && !absl::IsAlreadyExists(s)) return s;
+  const bool created_qdisc = s.ok();
 
+  // A u32 filter whose single key matches anything (mask 0 at offset 0), not matchall: u32 is in
+  // every kernel that has tc, matchall and flower are optional and absent from some builds.
   Request filter(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
   tcmsg tcm = TcHeader(*from, kIngressParent, 0);
   tcm.tcm_info = TC_H_MAKE(static_cast<std::uint32_t>(kRedirectPriority) << 16, htons(ETH_P_ALL));
   filter.Header(tcm);
-  filter.Str(TCA_KIND, "matchall");
+  filter.Str(TCA_KIND, "u32");
   size_t options = filter.BeginNest(TCA_OPTIONS);
-  size_t actions = filter.BeginNest(TCA_MATCHALL_ACT);
+  // tc_u32_sel ends in a flexible array of keys: lay out the selector and its one key by hand.
+  char selector[sizeof(tc_u32_sel) + sizeof(tc_u32_key)] = {};
+  tc_u32_sel sel{};
+  sel.flags = TC_U32_TERMINAL;
+  sel.nkeys = 1;
+  std::memcpy(selector, &sel, sizeof(sel));  // the key stays all zero: mask 0 matches anything
+  filter.Attr(TCA_U32_SEL, selector, sizeof(selector));
+  size_t actions = filter.BeginNest(TCA_U32_ACT);
   size_t first = filter.BeginNest(1);  // actions are a list numbered from 1
   filter.Str(TCA_ACT_KIND, "mirred");
   size_t act_options = filter.BeginNest(TCA_ACT_OPTIONS);
@@ -1132,8 +1166,14 @@ absl::Status Netlink::RedirectIngress(std::string_view from_link, std::string_vi
   filter.EndNest(first);
   filter.EndNest(actions);
   filter.EndNest(options);
-  return Transact(filter,
-                  internal::Cat("redirect ingress of ", Quote(from_link), " to ", Quote(to_link)));
+  absl::Status added = Transact(
+      filter, internal::Cat("redirect ingress of ", Quote(from_link), " to ", Quote(to_link)));
+  if (!added.ok() && created_qdisc) {
+    Request undo(RTM_DELQDISC, NLM_F_ACK);
+    undo.Header(TcHeader(*from, TC_H_CLSACT, kClsactHandle));
+    (void)Transact(undo, "undo clsact qdisc");
+  }
+  return added;
 }
 
 absl::Status Netlink::RemoveRedirect(std::string_view from_link) {
@@ -1162,8 +1202,8 @@ absl::StatusOr<std::optional<int>> Netlink::IngressRedirectTarget(std::string_vi
         std::memcpy(&msg, NLMSG_DATA(h), sizeof(msg));
         Attrs attrs(static_cast<const char*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(msg)),
                     h->nlmsg_len - NLMSG_LENGTH(sizeof(msg)));
-        if (attrs.Str(TCA_KIND) != "matchall") return;
-        for (const Attrs& action : attrs.Nested(TCA_OPTIONS).NestedList(TCA_MATCHALL_ACT)) {
+        if (attrs.Str(TCA_KIND) != "u32") return;
+        for (const Attrs& action : attrs.Nested(TCA_OPTIONS).NestedList(TCA_U32_ACT)) {
           if (action.Str(TCA_ACT_KIND) != "mirred") continue;
           Attrs opts = action.Nested(TCA_ACT_OPTIONS);
           auto [p, n] = opts.Get(TCA_MIRRED_PARMS);

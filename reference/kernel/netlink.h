@@ -3,7 +3,7 @@
 //
 // Raw rtnetlink, not libnl-route-3: the set of messages needed here is small and fixed, raw
 // messages let every request carry NLM_F_EXCL/extended-ack so errors come back with the kernel's
-// own text, the peer-namespace and tc matchall/mirred attributes are written exactly as the kernel
+// own text, the peer-namespace and tc u32/mirred attributes are written exactly as the kernel
 // documents them (libnl's coverage of those varies by version), and there is no library-global
 // cache to keep coherent across namespaces. Library code never runs `ip` or `tc`.
 //
@@ -54,6 +54,12 @@ struct LinkInfo {
   bool up = false;       // administratively up (IFF_UP)
   std::string mac;       // "aa:bb:cc:dd:ee:ff", empty when the device has no L2 address
   int master_index = 0;  // 0 when not enslaved
+  // For kind "vxlan" only: the tunnel parameters the kernel holds.
+  std::uint32_t vxlan_vni = 0;
+  std::string vxlan_remote;
+  std::string vxlan_local;
+  std::uint16_t vxlan_port = 0;
+  int vxlan_underlay_index = 0;
   friend bool operator==(const LinkInfo&, const LinkInfo&) = default;
 };
 
@@ -195,9 +201,10 @@ class Netlink {
                                                           bool permanent_only = true);
 
   // ---- tc cross-connect ----
-  // Adds a clsact qdisc on `from_link` (if missing) and an ingress matchall filter whose mirred
-  // action redirects every frame to the egress of `to_link`. L2-transparent; run it both ways to
-  // join two devices.
+  // Adds a clsact qdisc on `from_link` (if missing) and an ingress filter matching every frame (a
+  // u32 catch-all: matchall is not built into every kernel) whose mirred action redirects it to
+  // the egress of `to_link`. L2-transparent; run it both ways to join two devices. Fails if
+  // `from_link` already has a redirect.
   absl::Status RedirectIngress(std::string_view from_link, std::string_view to_link);
   // Removes the clsact qdisc of `from_link`, and with it every filter on it. NOT_FOUND when there
   // was none.
