@@ -52,21 +52,30 @@ absl::StatusOr<RunMarker> RunMarker::Create(const RunId& run_id, const std::stri
   auto owner = CurrentRunOwner();
   if (!owner.ok()) return owner.status();
   std::string path = RunMarkerPath(dir, run_id);
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  // Write a temporary file, then link it into place: a sweep never sees a marker without its
+  // content, and link() fails on an existing name, which detects run id collisions.
+  const std::string temporary = internal::Cat(dir, "/.", run_id.str(), ".", owner->pid, ".tmp");
+  const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    const int saved = errno;
-    if (saved == EEXIST) {
-      return absl::AlreadyExistsError(internal::Cat("run marker ", path, " exists"));
-    }
     return absl::InternalError(
-        internal::Cat("cannot create run marker ", path, ": ", std::strerror(saved)));
+        internal::Cat("cannot create run marker ", temporary, ": ", std::strerror(errno)));
   }
   const std::string content = internal::Cat(owner->pid, " ", owner->start_time, "\n");
   const ssize_t written = write(fd, content.data(), content.size());
   close(fd);
   if (written != static_cast<ssize_t>(content.size())) {
-    unlink(path.c_str());
-    return absl::InternalError(internal::Cat("cannot write run marker ", path));
+    unlink(temporary.c_str());
+    return absl::InternalError(internal::Cat("cannot write run marker ", temporary));
+  }
+  const int linked = link(temporary.c_str(), path.c_str());
+  const int saved = errno;
+  unlink(temporary.c_str());
+  if (linked != 0) {
+    if (saved == EEXIST) {
+      return absl::AlreadyExistsError(internal::Cat("run marker ", path, " exists"));
+    }
+    return absl::InternalError(
+        internal::Cat("cannot create run marker ", path, ": ", std::strerror(saved)));
   }
   return RunMarker(std::move(path));
 }

@@ -145,10 +145,10 @@ class Reader {
     if (auto status = CheckMap(node, "fabric", {"underlay", "mtu"}); !status.ok()) return status;
     auto underlay = Required(node, "underlay", "fabric");
     if (!underlay.ok()) return underlay.status();
-    auto prefix = IpPrefix::Parse(*underlay);
+    fabric.underlay_location = Location(node["underlay"]);
+    auto prefix = kernel::IpPrefix::Parse(*underlay, "fabric.underlay");
     if (!prefix.ok()) {
-      return ErrorAt(Location(node["underlay"]), "fabric.underlay",
-                     std::string(prefix.status().message()));
+      return ErrorAt(fabric.underlay_location, "", std::string(prefix.status().message()));
     }
     fabric.underlay = *prefix;
     if (const YAML::Node mtu = node["mtu"]) {
@@ -178,10 +178,9 @@ class Reader {
     auto address_text = Required(node, "address", path);
     if (!address_text.ok()) return address_text.status();
     spec.address_location = Location(node["address"]);
-    auto address = IpAddress::Parse(*address_text);
+    auto address = kernel::IpAddress::Parse(*address_text, path + ".address");
     if (!address.ok()) {
-      return ErrorAt(spec.address_location, path + ".address",
-                     std::string(address.status().message()));
+      return ErrorAt(spec.address_location, "", std::string(address.status().message()));
     }
     spec.address = *address;
     if (const YAML::Node workloads = node["workloads"]) {
@@ -296,6 +295,15 @@ absl::StatusOr<TopologySpec> LoadTopologyFile(const std::string& path) {
 
 namespace {
 
+// The last address of `prefix` (host bits all set): the IPv4 broadcast address.
+kernel::IpAddress LastAddress(const kernel::IpPrefix& prefix) {
+  kernel::IpAddress last = prefix.address;
+  for (int bit = prefix.length; bit < last.bits(); ++bit) {
+    last.bytes[bit / 8] |= static_cast<std::uint8_t>(0x80u >> (bit % 8));
+  }
+  return last;
+}
+
 // The most precise location known: the field's own, else its parent's.
 const SourceLocation& Best(const SourceLocation& field, const SourceLocation& parent) {
   return field.line > 0 ? field : parent;
@@ -311,16 +319,17 @@ absl::Status ValidateTopology(const TopologySpec& spec) {
   }
 
   const FabricSpec& fabric = spec.fabric;
-  if (!fabric.underlay.IsNetworkAddress()) {
-    return ErrorAt(
-        fabric.location, "fabric.underlay",
-        internal::Cat(fabric.underlay.ToString(), " has host bits set; did you mean ",
-                      fabric.underlay.Network().ToString(), "/", fabric.underlay.length(), "?"));
+  const kernel::IpPrefix network = fabric.underlay.Network();
+  const SourceLocation& underlay_at = Best(fabric.underlay_location, fabric.location);
+  if (network.address != fabric.underlay.address) {
+    return ErrorAt(underlay_at, "fabric.underlay",
+                   internal::Cat(fabric.underlay.ToString(), " has host bits set; did you mean ",
+                                 network.ToString(), "?"));
   }
   // Two nodes need two host addresses.
-  const int max_length = fabric.underlay.address().bit_length() - 2;
-  if (fabric.underlay.length() > max_length) {
-    return ErrorAt(fabric.location, "fabric.underlay",
+  const int max_length = fabric.underlay.address.bits() - 2;
+  if (fabric.underlay.length > max_length) {
+    return ErrorAt(underlay_at, "fabric.underlay",
                    internal::Cat(fabric.underlay.ToString(), " is too small; use a prefix of /",
                                  max_length, " or shorter"));
   }
@@ -355,12 +364,12 @@ absl::Status ValidateTopology(const TopologySpec& spec) {
           at, path + ".address",
           internal::Cat(address, " is outside the underlay subnet ", fabric.underlay.ToString()));
     }
-    if (node.address == fabric.underlay.Network()) {
+    if (node.address == network.address) {
       return ErrorAt(
           at, path + ".address",
           internal::Cat(address, " is the network address of ", fabric.underlay.ToString()));
     }
-    if (node.address.is_v4() && node.address == fabric.underlay.Last()) {
+    if (node.address.family == kernel::IpFamily::kV4 && node.address == LastAddress(network)) {
       return ErrorAt(
           at, path + ".address",
           internal::Cat(address, " is the broadcast address of ", fabric.underlay.ToString()));

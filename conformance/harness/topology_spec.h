@@ -31,7 +31,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "conformance/harness/ip_address.h"
+#include "reference/kernel/ip.h"
 
 namespace nsmcert::harness {
 
@@ -75,7 +75,7 @@ struct WorkloadSpec {
 
 struct NodeSpec {
   std::string name;
-  IpAddress address;  // underlay address; the prefix length is the fabric subnet's
+  kernel::IpAddress address;  // underlay address; the prefix length is the fabric subnet's
   std::vector<WorkloadSpec> workloads;
   SourceLocation location;
   SourceLocation name_location;
@@ -83,9 +83,10 @@ struct NodeSpec {
 };
 
 struct FabricSpec {
-  IpPrefix underlay;
+  kernel::IpPrefix underlay;
   int mtu = 1500;
   SourceLocation location;
+  SourceLocation underlay_location;
   SourceLocation mtu_location;
 };
 

@@ -140,7 +140,7 @@ TEST(TopologySpecTest, FabricErrors) {
   std::string host_bits = kValid;
   host_bits.replace(host_bits.find("10.9.0.0/24"), 11, "10.9.0.5/24");
   EXPECT_EQ(ErrorOf(host_bits),
-            "t.yaml:3:3: fabric.underlay: 10.9.0.5/24 has host bits set; did you mean "
+            "t.yaml:3:13: fabric.underlay: 10.9.0.5/24 has host bits set; did you mean "
             "10.9.0.0/24?");
   std::string tiny = kValid;
   tiny.replace(tiny.find("10.9.0.0/24"), 11, "10.9.0.0/31");
@@ -148,7 +148,7 @@ TEST(TopologySpecTest, FabricErrors) {
   std::string bad_prefix = kValid;
   bad_prefix.replace(bad_prefix.find("10.9.0.0/24"), 11, "10.9.0.0/40");
   EXPECT_EQ(ErrorOf(bad_prefix),
-            "t.yaml:3:13: fabric.underlay: \"10.9.0.0/40\" has an invalid prefix length (0..32)");
+            "t.yaml:3:13: fabric.underlay: \"10.9.0.0/40\" has a bad prefix length (want 0..32)");
   std::string mtu = kValid;
   mtu.replace(mtu.find("mtu: 9000"), 9, "mtu: 100");
   EXPECT_EQ(ErrorOf(mtu), "t.yaml:4:8: fabric.mtu: 100 is outside 1280..65535");
@@ -200,13 +200,13 @@ TEST(TopologySpecTest, NameRules) {
 TEST(TopologySpecTest, ValidatesSpecsBuiltInCode) {
   TopologySpec spec;
   spec.name = "coded";
-  spec.fabric.underlay = *IpPrefix::Parse("10.1.0.0/16");
+  spec.fabric.underlay = *kernel::IpPrefix::Parse("10.1.0.0/16");
   NodeSpec node;
   node.name = "n1";
-  node.address = *IpAddress::Parse("10.1.0.1");
+  node.address = *kernel::IpAddress::Parse("10.1.0.1");
   spec.nodes.push_back(node);
   EXPECT_TRUE(ValidateTopology(spec).ok());
-  node.address = *IpAddress::Parse("10.2.0.1");
+  node.address = *kernel::IpAddress::Parse("10.2.0.1");
   spec.nodes.push_back(node);
   EXPECT_EQ(ValidateTopology(spec).message(),
             "nodes[1].name: \"n1\" is already used by nodes[0].name");

@@ -1,0 +1,63 @@
+// A harness run that dies on purpose, for the harness's crash and interrupt tests.
+//
+//   topology_crasher <topology.yaml> <health_server binary> <work dir> abort|wait
+//
+// Builds the topology, starts <health_server> in the first node (unix socket in <work dir>), waits
+// until it is healthy, prints "ready run=<run id> daemon=<pid>" and then either abort()s (no
+// cleanup handler runs: leftovers for the sweep) or waits for a signal (SIGTERM/SIGINT exercise
+// the emergency cleanup; SIGKILL leaves leftovers).
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "conformance/harness/process.h"
+#include "conformance/harness/topology.h"
+
+int main(int argc, char** argv) {
+  using namespace nsmcert::harness;
+  if (argc != 5 || (std::string_view(argv[4]) != "abort" && std::string_view(argv[4]) != "wait")) {
+    std::cerr << "usage: topology_crasher <topology.yaml> <health_server> <work dir> abort|wait\n";
+    return 2;
+  }
+  const std::string work_dir = argv[3];
+  auto spec = LoadTopologyFile(argv[1]);
+  if (!spec.ok()) {
+    std::cerr << spec.status() << "\n";
+    return 1;
+  }
+  auto topology = Topology::Build(*spec);
+  if (!topology.ok()) {
+    std::cerr << topology.status() << "\n";
+    return 1;
+  }
+  Supervisor::Options options;
+  options.log_dir = work_dir + "/crasher-logs";
+  auto supervisor = Supervisor::Create(options);
+  if (!supervisor.ok()) {
+    std::cerr << supervisor.status() << "\n";
+    return 1;
+  }
+  const BuiltNode& node = (*topology)->nodes().front();
+  const std::string url = "unix://" + work_dir + "/crasher-daemon.sock";
+  ProcessSpec daemon;
+  daemon.name = "daemon";
+  daemon.argv = {argv[2], "--listen=" + url};
+  daemon.netns_path = node.netns.path;
+  auto process = (*supervisor)->Start(daemon);
+  if (!process.ok()) {
+    std::cerr << process.status() << "\n";
+    return 1;
+  }
+  if (absl::Status healthy = (*process)->WaitHealthy({url, ""}, {}, absl::Seconds(20));
+      !healthy.ok()) {
+    std::cerr << healthy << "\n";
+    return 1;
+  }
+  std::cout << "ready run=" << (*topology)->run_id().str() << " daemon=" << (*process)->pid()
+            << std::endl;
+  if (std::string_view(argv[4]) == "abort") std::abort();
+  while (true) pause();
+}
