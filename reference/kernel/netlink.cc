@@ -414,28 +414,50 @@ absl::Status Netlink::Transact(Request& req, std::string_view what) {
 
 template <class OnMessage>
 absl::Status Netlink::Dump(Request& req, std::string_view what, OnMessage&& on_message) {
+  // A dump that races with changes is flagged NLM_F_DUMP_INTR and may miss or repeat objects.
+  // Replies are held back until the dump completes, and an interrupted dump is run again.
+  constexpr int kAttempts = 5;
   std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status s = SendLocked(req); !s.ok()) return s;
-  const std::uint32_t seq = seq_;
   const bool is_dump = (req.flags() & NLM_F_DUMP) == NLM_F_DUMP;
   std::vector<char> buf(64 * 1024);
-  for (;;) {
-    absl::StatusOr<size_t> n = ReceiveDatagram(fd_, buf);
-    if (!n.ok()) return n.status();
-    size_t len = *n;
-    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf.data()); NLMSG_OK(h, len);
-         h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_seq != seq) continue;
-      if (h->nlmsg_type == NLMSG_DONE) return absl::OkStatus();
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        absl::Status s = ErrorFromMessage(h, what);
-        // A get without NLM_F_ACK answers with the object itself; an ack is not expected, but
-        // take one as the end.
-        return s;
+  for (int attempt = 1;; ++attempt) {
+    if (absl::Status s = SendLocked(req); !s.ok()) return s;
+    const std::uint32_t seq = seq_;
+    std::vector<std::vector<char>> replies;
+    bool interrupted = false;
+    bool done = false;
+    while (!done) {
+      absl::StatusOr<size_t> n = ReceiveDatagram(fd_, buf);
+      if (!n.ok()) return n.status();
+      size_t len = *n;
+      for (auto* h = reinterpret_cast<const nlmsghdr*>(buf.data()); NLMSG_OK(h, len);
+           h = NLMSG_NEXT(h, len)) {
+        if (h->nlmsg_seq != seq) continue;  // a stale reply to an earlier request
+        if (h->nlmsg_type == NLMSG_DONE) {
+          done = true;
+          break;
+        }
+        if (h->nlmsg_type == NLMSG_ERROR) return ErrorFromMessage(h, what);
+        if (h->nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
+        const char* raw = reinterpret_cast<const char*>(h);
+        replies.emplace_back(raw, raw + h->nlmsg_len);
+        if (!is_dump) {  // a get answers with exactly one message
+          done = true;
+          break;
+        }
       }
-      on_message(h);
-      if (!is_dump) return absl::OkStatus();
     }
+    if (interrupted && attempt < kAttempts) continue;
+    if (interrupted) {
+      return absl::AbortedError(internal::Cat(what,
+                                              ": the kernel's dump was interrupted by "
+                                              "concurrent changes ",
+                                              kAttempts, " times"));
+    }
+    for (const std::vector<char>& reply : replies) {
+      on_message(reinterpret_cast<const nlmsghdr*>(reply.data()));
+    }
+    return absl::OkStatus();
   }
 }
 

@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -375,6 +378,33 @@ TEST_F(NetlinkTest, SocketStaysBoundToItsNamespaceFromAnyThread) {
   ASSERT_TRUE(a().nl().CreateBridge("brx").ok());
   EXPECT_THAT(Names(a().nl()), Contains("brx"));
   EXPECT_THAT(Names(b().nl()), Not(Contains("brx")));
+}
+
+TEST_F(NetlinkTest, ListingsStayConsistentWhileAnotherThreadChangesLinks) {
+  // One Netlink shared by two threads: one churns bridges, the other lists. Every listing must be
+  // a consistent picture: loopback present, no index or name twice.
+  Netlink& nl = a().nl();
+  std::atomic<bool> churn_ok{true};
+  std::thread churn([&] {
+    for (int i = 0; i < 60; ++i) {
+      std::string name = "churn" + std::to_string(i % 5);
+      if (!nl.CreateBridge(name).ok() || !nl.DeleteLink(name).ok()) churn_ok = false;
+    }
+  });
+  for (int i = 0; i < 60; ++i) {
+    absl::StatusOr<std::vector<LinkInfo>> links = nl.ListLinks();
+    ASSERT_TRUE(links.ok()) << links.status();
+    std::set<int> indexes;
+    std::set<std::string> names;
+    for (const LinkInfo& l : *links) {
+      EXPECT_TRUE(indexes.insert(l.index).second) << "index " << l.index << " twice";
+      EXPECT_TRUE(names.insert(l.name).second) << l.name << " twice";
+    }
+    EXPECT_TRUE(names.count("lo"));
+  }
+  churn.join();
+  EXPECT_TRUE(churn_ok);
+  EXPECT_EQ(Names(nl), std::vector<std::string>{"lo"});
 }
 
 }  // namespace

@@ -470,4 +470,90 @@ absl::Status ValidateNetNsRef(std::string_view ref) {
   return ValidateNetNsName(ref);
 }
 
+void IndexedNetNsResolver::Add(NetNs ns) {
+  if (!ns.valid()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (NetNs& known : known_) {
+    if (known.id() == ns.id()) {
+      known = std::move(ns);
+      return;
+    }
+  }
+  known_.push_back(std::move(ns));
+}
+
+bool IndexedNetNsResolver::Remove(NetNsId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it =
+      std::find_if(known_.begin(), known_.end(), [&](const NetNs& ns) { return ns.id() == id; });
+  if (it == known_.end()) return false;
+  known_.erase(it);
+  return true;
+}
+
+size_t IndexedNetNsResolver::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return known_.size();
+}
+
+absl::StatusOr<NetNs> IndexedNetNsResolver::Resolve(std::string_view ref) {
+  if (ref.starts_with(kInodeScheme)) {
+    absl::StatusOr<NetNsId> id = ParseInodeUrl(ref);
+    if (!id.ok()) return id.status();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const NetNs& known : known_) {
+      if (known.id() == *id) return known.Dup();
+    }
+  }
+  if (fallback_ == nullptr) {
+    return absl::NotFoundError(
+        internal::Cat("namespace \"", ref, "\" is not among the registered namespaces"));
+  }
+  return fallback_->Resolve(ref);
+}
+
+namespace {
+
+absl::StatusOr<std::string> SysctlPath(std::string_view key) {
+  if (!key.starts_with("net/") || key.find("..") != std::string_view::npos ||
+      key.find("//") != std::string_view::npos || key.ends_with("/")) {
+    return absl::InvalidArgumentError(internal::Cat(
+        "sysctl key \"", key, "\" must be a path under /proc/sys/net without \"..\""));
+  }
+  return internal::Cat("/proc/sys/", key);
+}
+
+}  // namespace
+
+absl::Status WriteNetSysctl(const NetNs& ns, std::string_view key, std::string_view value) {
+  absl::StatusOr<std::string> path = SysctlPath(key);
+  if (!path.ok()) return path.status();
+  return RunInNetNs(ns, [&]() -> absl::Status {
+    int fd = open(path->c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(errno, internal::Cat("open sysctl ", *path));
+    ssize_t n = write(fd, value.data(), value.size());
+    int err = errno;
+    close(fd);
+    if (n < 0) return ErrnoStatus(err, internal::Cat("write \"", value, "\" to sysctl ", *path));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::string> ReadNetSysctl(const NetNs& ns, std::string_view key) {
+  absl::StatusOr<std::string> path = SysctlPath(key);
+  if (!path.ok()) return path.status();
+  return RunInNetNs(ns, [&]() -> absl::StatusOr<std::string> {
+    int fd = open(path->c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(errno, internal::Cat("open sysctl ", *path));
+    std::string out(4096, '\0');
+    ssize_t n = read(fd, out.data(), out.size());
+    int err = errno;
+    close(fd);
+    if (n < 0) return ErrnoStatus(err, internal::Cat("read sysctl ", *path));
+    out.resize(static_cast<size_t>(n));
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+  });
+}
+
 }  // namespace nsmcert::kernel

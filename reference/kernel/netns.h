@@ -232,6 +232,34 @@ class ProcNetNsResolver : public NetNsResolver {
 // Checks the syntax of a reference ProcNetNsResolver accepts, without touching the system.
 absl::Status ValidateNetNsRef(std::string_view ref);
 
+// Resolves inode URLs against namespaces registered by handle, for example namespace fds received
+// over SCM_RIGHTS alongside a request (spec §2.5), and hands every other reference (and unknown
+// inode URLs) to `fallback`. Thread-safe.
+class IndexedNetNsResolver : public NetNsResolver {
+ public:
+  // `fallback` is not owned and may be nullptr (then unknown references are NOT_FOUND).
+  explicit IndexedNetNsResolver(NetNsResolver* fallback = nullptr) : fallback_(fallback) {}
+  // Registers `ns` under its (dev, ino); replaces an earlier handle for the same namespace.
+  void Add(NetNs ns);
+  // Forgets the handle for `id`; false when there was none.
+  bool Remove(NetNsId id);
+  size_t size() const;
+  absl::StatusOr<NetNs> Resolve(std::string_view ref) override;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<NetNs> known_;
+  NetNsResolver* fallback_;
+};
+
+// Network sysctls are per namespace: these read and write /proc/sys/<key> from a thread inside
+// `ns`. `key` is the path under /proc/sys with '/' separators
+// ("net/ipv4/conf/nsm-1/route_localnet"; slashes rather than dots because interface names may
+// contain dots). It must start with "net/" and contain no "..". NOT_FOUND when the key does not
+// exist (e.g. the interface is gone).
+absl::Status WriteNetSysctl(const NetNs& ns, std::string_view key, std::string_view value);
+absl::StatusOr<std::string> ReadNetSysctl(const NetNs& ns, std::string_view key);
+
 }  // namespace nsmcert::kernel
 
 #endif  // NSMCERT_REFERENCE_KERNEL_NETNS_H_

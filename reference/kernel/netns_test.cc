@@ -116,6 +116,21 @@ TEST(NetNsTest, RunInNetNsFlattensResultTypes) {
   EXPECT_EQ(touched, 1);
 }
 
+TEST(IndexedNetNsResolverTest, WithoutFallbackUnknownIsNotFound) {
+  IndexedNetNsResolver resolver;
+  EXPECT_EQ(resolver.Resolve("inode://4/1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(resolver.Resolve("inode://x").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(resolver.Resolve("some-name").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(SysctlTest, RejectsKeysOutsideNet) {
+  absl::StatusOr<NetNs> current = NetNs::Current();
+  ASSERT_TRUE(current.ok());
+  for (const char* bad : {"kernel/hostname", "net/../kernel/hostname", "net/ipv4/", "", "net//x"}) {
+    EXPECT_EQ(WriteNetSysctl(*current, bad, "1").code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 // ---- privileged ----
 
 class NetNsPrivilegedTest : public ::testing::Test {
@@ -221,6 +236,53 @@ TEST_F(NetNsPrivilegedTest, FromPidFindsOwnProcess) {
   absl::StatusOr<NetNs> current = NetNs::Current();
   ASSERT_TRUE(current.ok());
   EXPECT_TRUE(mine->SameAs(*current));
+}
+
+TEST_F(NetNsPrivilegedTest, IndexedResolverFindsANamespaceOnlyItHolds) {
+  // Once the name is gone and nobody sits in the namespace, only the registered handle knows it:
+  // the /proc search cannot find it, the indexed resolver can.
+  absl::StatusOr<ScopedNamedNetNs> named =
+      ScopedNamedNetNs::Create(testing::UniqueNetNsName("nsk-index"));
+  ASSERT_TRUE(named.ok()) << named.status();
+  absl::StatusOr<NetNs> handle = named->ns().Dup();
+  ASSERT_TRUE(handle.ok());
+  const std::string url = handle->InodeUrl();
+  const NetNsId id = handle->id();
+  ASSERT_TRUE(named->Delete().ok());
+
+  ProcNetNsResolver proc;
+  IndexedNetNsResolver indexed(&proc);
+  EXPECT_EQ(proc.Resolve(url).status().code(), absl::StatusCode::kNotFound);
+  indexed.Add(*std::move(handle));
+  EXPECT_EQ(indexed.size(), 1u);
+  absl::StatusOr<NetNs> resolved = indexed.Resolve(url);
+  ASSERT_TRUE(resolved.ok()) << resolved.status();
+  EXPECT_EQ(resolved->InodeUrl(), url);
+  // Other references go to the fallback.
+  absl::StatusOr<NetNs> current = indexed.Resolve("");
+  ASSERT_TRUE(current.ok());
+  EXPECT_NE(current->InodeUrl(), url);
+  EXPECT_TRUE(indexed.Remove(id));
+  EXPECT_FALSE(indexed.Remove(id));
+  EXPECT_EQ(indexed.Resolve(url).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(NetNsPrivilegedTest, SysctlsArePerNamespace) {
+  absl::StatusOr<ScopedNamedNetNs> ns =
+      ScopedNamedNetNs::Create(testing::UniqueNetNsName("nsk-sysctl"));
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  absl::StatusOr<NetNs> root = NetNs::Current();
+  ASSERT_TRUE(root.ok());
+  absl::StatusOr<std::string> root_before = ReadNetSysctl(*root, "net/ipv4/ip_forward");
+  ASSERT_TRUE(root_before.ok()) << root_before.status();
+  absl::StatusOr<std::string> fresh = ReadNetSysctl(ns->ns(), "net/ipv4/ip_forward");
+  ASSERT_TRUE(fresh.ok());
+  const std::string flipped = *fresh == "1" ? "0" : "1";
+  ASSERT_TRUE(WriteNetSysctl(ns->ns(), "net/ipv4/ip_forward", flipped).ok());
+  EXPECT_EQ(*ReadNetSysctl(ns->ns(), "net/ipv4/ip_forward"), flipped);
+  EXPECT_EQ(*ReadNetSysctl(*root, "net/ipv4/ip_forward"), *root_before);
+  EXPECT_EQ(WriteNetSysctl(ns->ns(), "net/ipv4/conf/nosuch0/route_localnet", "1").code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -136,6 +136,7 @@ absl::StatusOr<InterfacePlan> BuildInterfacePlan(const KernelInterfaceInput& inp
   plan.forwarder_interface_name = input.forwarder_interface_name;
   plan.mtu = input.mtu;
   plan.mac = input.mac;
+  plan.route_localnet = input.route_localnet;
 
   const IpContextInput& ip = input.ip_context;
   const bool client = input.side == ConnectionSide::kClient;
@@ -367,6 +368,15 @@ absl::Status PlanApplier::Apply(const InterfacePlan& plan) {
   // Addresses, routes and neighbours on the veth go away with it; only rules need their own undo.
   if (!plan.mac.empty()) {
     s = steps.Run(Cat("set MAC of \"", name, "\""), [&] { return wl.SetMac(name, plan.mac); }, {});
+    if (!s.ok()) return s;
+  }
+  if (plan.route_localnet) {
+    s = steps.Run(Cat("enable route_localnet on \"", name, "\""),
+                  [&] {
+                    return WriteNetSysctl(workload_ns,
+                                          Cat("net/ipv4/conf/", name, "/route_localnet"), "1");
+                  },
+                  {});
     if (!s.ok()) return s;
   }
   for (const std::string& cidr : plan.addresses) {

@@ -75,6 +75,9 @@ struct KernelInterfaceInput {
   std::string forwarder_interface_name;  // the veth end left in the forwarder (<= 15 bytes)
   std::uint32_t mtu = 0;                 // ConnectionContext.MTU; 0 = kernel default
   std::string mac;                       // MAC for the workload end; empty = kernel's choice
+  // The KERNEL mechanism's routeLocalNet parameter: let the workload end route 127/8 traffic
+  // (sysctl net.ipv4.conf.<name>.route_localnet = 1).
+  bool route_localnet = false;
   IpContextInput ip_context;
   // Policy i gets table first_policy_table + i (spec §6: tables 1, 2, ... in policy order) and,
   // when policy_priority is non-zero, rule priority policy_priority + i (0 lets the kernel pick).
@@ -110,6 +113,7 @@ struct InterfacePlan {
   std::string forwarder_interface_name;
   std::uint32_t mtu = 0;
   std::string mac;
+  bool route_localnet = false;
   std::vector<std::string> addresses;  // CIDRs on the workload end
   // Routes in the workload namespace, every one with device == interface_name and next hops
   // resolved; includes the routes of the policy tables.

@@ -53,6 +53,7 @@ KernelInterfaceInput FullClientInput(const TestNetNs& workload, const TestNetNs&
   in.forwarder_interface_name = "fwd-nsm-1";
   in.mtu = 1446;
   in.mac = "02:00:00:00:01:01";
+  in.route_localnet = true;
   in.policy_priority = 2000;
   IpContextInput& ip = in.ip_context;
   ip.src_ip_addrs = {"172.16.1.101/32", "fd00:16::101/128"};
@@ -82,6 +83,10 @@ TEST_F(PlanApplyTest, ApplyInterfaceThenReadBackThenRemoveRestoresBoth) {
   EXPECT_EQ(nsm->mtu, 1446u);
   EXPECT_TRUE(nsm->up);
   EXPECT_EQ(nsm->mac, "02:00:00:00:01:01");
+  absl::StatusOr<std::string> localnet =
+      ReadNetSysctl(client.ns(), "net/ipv4/conf/nsm-1/route_localnet");
+  ASSERT_TRUE(localnet.ok()) << localnet.status();
+  EXPECT_EQ(*localnet, "1");
   absl::StatusOr<LinkInfo> fwd_end = fwd.nl().GetLink("fwd-nsm-1");
   ASSERT_TRUE(fwd_end.ok()) << fwd_end.status();
   EXPECT_TRUE(fwd_end->up);
