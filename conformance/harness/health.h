@@ -29,8 +29,8 @@ enum class ServingStatus { kUnknown, kServing, kNotServing, kServiceUnknown };
 std::string_view ServingStatusName(ServingStatus status);  // "SERVING", ...
 
 struct HealthTarget {
-  std::string url;
-  std::string netns_path;  // a namespace file (e.g. /run/netns/<name>); "" = the caller's
+  std::string url{};
+  std::string netns_path{};  // a namespace file (e.g. /run/netns/<name>); "" = the caller's
 };
 
 // The gRPC target string of an NSM URL: unix URLs verbatim, "tcp://h:p" -> "h:p" (spec §2.1).

@@ -51,11 +51,11 @@ struct LeakSnapshot {
 
 // What appeared between two snapshots, one readable line per item.
 struct LeakReport {
-  std::vector<std::string> namespaces;
-  std::vector<std::string> links;   // "<namespace>: <link>"
-  std::vector<std::string> routes;  // "<namespace>: <route>"
-  std::vector<std::string> processes;
-  std::vector<std::string> sockets;
+  std::vector<std::string> namespaces{};
+  std::vector<std::string> links{};   // "<namespace>: <link>"
+  std::vector<std::string> routes{};  // "<namespace>: <route>"
+  std::vector<std::string> processes{};
+  std::vector<std::string> sockets{};
 
   bool clean() const;
   // "clean", or a block listing each kind that leaked.

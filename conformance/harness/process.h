@@ -49,16 +49,16 @@ namespace nsmcert::harness {
 struct ProcessSpec {
   // Names the process and its log file "<log dir>/<name>.log": [A-Za-z0-9._-], unique per
   // supervisor.
-  std::string name;
+  std::string name{};
   // argv[0] is the program: a path, or a name looked up in PATH (at Start, in the parent).
-  std::vector<std::string> argv;
+  std::vector<std::string> argv{};
   // Variables set in the child, over the inherited environment (or alone, see below).
-  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::pair<std::string, std::string>> env{};
   bool inherit_env = true;
   // A network namespace file to run in (e.g. TopologyNamespace::path); "" = the supervisor's.
-  std::string netns_path;
+  std::string netns_path{};
   // Working directory; "" = the supervisor's.
-  std::string working_dir;
+  std::string working_dir{};
 };
 
 // How a process ended.
@@ -145,7 +145,7 @@ class Supervisor {
  public:
   struct Options {
     // Where log files go; created if missing. "" = a new directory under $TMPDIR (or /tmp).
-    std::string log_dir;
+    std::string log_dir{};
     // Install the SIGINT/SIGTERM/SIGHUP cleanup handler (emergency_cleanup.h).
     bool handle_signals = true;
   };

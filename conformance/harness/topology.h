@@ -43,7 +43,7 @@ namespace nsmcert::harness {
 struct TopologyOptions {
   // The run id; a fresh one by default. Fixing it lets a caller know the names before building
   // (e.g. to scope a leak audit); a collision with a live run is ALREADY_EXISTS.
-  std::optional<RunId> run_id;
+  std::optional<RunId> run_id{};
   // Where the run marker goes (run_marker.h). Sweeps must look in the same place.
   std::string marker_dir = kDefaultRunMarkerDir;
   // Install the SIGINT/SIGTERM/SIGHUP cleanup handler (emergency_cleanup.h). Turn off in hosts

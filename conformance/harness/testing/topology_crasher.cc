@@ -1,6 +1,6 @@
 // A harness run that dies on purpose, for the harness's crash and interrupt tests.
 //
-//   topology_crasher <topology.yaml> <health_server binary> <work dir> abort|wait
+//   topology_crasher <topology.yaml> <health_server binary> <work dir> abort|wait [<run id>]
 //
 // Builds the topology, starts <health_server> in the first node (unix socket in <work dir>), waits
 // until it is healthy, prints "ready run=<run id> daemon=<pid>" and then either abort()s (no
@@ -18,9 +18,20 @@
 
 int main(int argc, char** argv) {
   using namespace nsmcert::harness;
-  if (argc != 5 || (std::string_view(argv[4]) != "abort" && std::string_view(argv[4]) != "wait")) {
-    std::cerr << "usage: topology_crasher <topology.yaml> <health_server> <work dir> abort|wait\n";
+  if (argc < 5 || argc > 6 ||
+      (std::string_view(argv[4]) != "abort" && std::string_view(argv[4]) != "wait")) {
+    std::cerr << "usage: topology_crasher <topology.yaml> <health_server> <work dir> abort|wait "
+                 "[<run id>]\n";
     return 2;
+  }
+  TopologyOptions topology_options;
+  if (argc == 6) {
+    auto run_id = RunId::Parse(argv[5]);
+    if (!run_id.ok()) {
+      std::cerr << run_id.status() << "\n";
+      return 2;
+    }
+    topology_options.run_id = *run_id;
   }
   const std::string work_dir = argv[3];
   auto spec = LoadTopologyFile(argv[1]);
@@ -28,7 +39,7 @@ int main(int argc, char** argv) {
     std::cerr << spec.status() << "\n";
     return 1;
   }
-  auto topology = Topology::Build(*spec);
+  auto topology = Topology::Build(*spec, topology_options);
   if (!topology.ok()) {
     std::cerr << topology.status() << "\n";
     return 1;
