@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "reference/sdk/registry/begin.h"
-#include "reference/sdk/registry/call_tokens.h"
+#include "reference/sdk/registry/call_values.h"
 
 namespace nsmcert::sdk::reg {
 namespace {

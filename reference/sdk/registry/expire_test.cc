@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "reference/sdk/registry/begin.h"
-#include "reference/sdk/registry/call_tokens.h"
+#include "reference/sdk/registry/call_values.h"
 #include "reference/sdk/registry/memory.h"
 #include "reference/sdk/registry/set_registration_time.h"
 #include "reference/sdk/registry/testing.h"

@@ -1,65 +1,23 @@
 #include "reference/sdk/registry/memory.h"
 
-#include <google/protobuf/util/message_differencer.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "reference/sdk/registry/traits.h"
+#include "reference/sdk/tools/match.h"
 
 namespace nsmcert::sdk::reg {
-
-bool MatchNseQuery(const registry::NetworkServiceEndpoint& query,
-                   const registry::NetworkServiceEndpoint& nse) {
-  if (!query.name().empty() && query.name() != nse.name()) return false;
-  // Upstream tests the Go map for nil; after decoding, an empty map is nil.
-  for (const auto& [service, wanted] : query.network_service_labels()) {
-    auto have = nse.network_service_labels().find(service);
-    if (have == nse.network_service_labels().end()) return false;
-    for (const auto& [key, value] : wanted.labels()) {
-      auto label = have->second.labels().find(key);
-      if (label == have->second.labels().end() || label->second != value) return false;
-    }
-  }
-  if (query.has_expiration_time() &&
-      query.expiration_time().seconds() != nse.expiration_time().seconds()) {
-    return false;
-  }
-  if (!query.network_service_names().empty()) {
-    std::set<std::string> missing(query.network_service_names().begin(),
-                                  query.network_service_names().end());
-    for (const auto& name : nse.network_service_names()) missing.erase(name);
-    if (!missing.empty()) return false;
-  }
-  if (!query.url().empty() && nse.url().find(query.url()) == std::string::npos) return false;
-  return true;
-}
-
-bool MatchNsQuery(const registry::NetworkService& query, const registry::NetworkService& ns) {
-  if (!query.name().empty() && query.name() != ns.name()) return false;
-  if (!query.payload().empty() && query.payload() != ns.payload()) return false;
-  if (!query.matches().empty()) {
-    if (query.matches_size() != ns.matches_size()) return false;
-    for (int i = 0; i < query.matches_size(); ++i) {
-      if (!google::protobuf::util::MessageDifferencer::Equals(query.matches(i), ns.matches(i))) {
-        return false;
-      }
-    }
-  }
-  return true;
-}
 
 namespace {
 
 bool Matches(const registry::NetworkServiceEndpointQuery& query,
              const registry::NetworkServiceEndpoint& nse) {
-  return MatchNseQuery(query.network_service_endpoint(), nse);
+  return tools::MatchNetworkServiceEndpointQuery(query.network_service_endpoint(), nse);
 }
 bool Matches(const registry::NetworkServiceQuery& query, const registry::NetworkService& ns) {
-  return MatchNsQuery(query.network_service(), ns);
+  return tools::MatchNetworkServiceQuery(query.network_service(), ns);
 }
 
 }  // namespace

@@ -11,7 +11,8 @@
 //   (DEADLINE_EXCEEDED). No change between the snapshot and the first event is lost or doubled.
 //   A watcher that falls more than `max_watch_backlog` events behind is ended with
 //   RESOURCE_EXHAUSTED (it should re-open the watch); the store never blocks on a slow watcher.
-// - Query matching is upstream's (sdk matchutils), see MatchNseQuery / MatchNsQuery.
+// - Query matching is upstream's (sdk matchutils): tools::MatchNetworkServiceEndpointQuery and
+//   tools::MatchNetworkServiceQuery.
 //
 // Placement: last in the chain (after expire for endpoints): Register stores what `next`
 // returned, so elements after it cannot change what is stored.
@@ -32,16 +33,6 @@
 #include "reference/sdk/chain/registry_chain.h"
 
 namespace nsmcert::sdk::reg {
-
-// Upstream's NSE query rule: every field set in `query` must fit `nse`: name equal; every
-// network_service_labels entry present with each of its labels equal (a subset); the
-// expiration_time's seconds equal; every network_service_names entry contained; url a substring.
-// Unset (empty) fields match anything.
-bool MatchNseQuery(const registry::NetworkServiceEndpoint& query,
-                   const registry::NetworkServiceEndpoint& nse);
-
-// Upstream's NS query rule: name equal, payload equal, and `matches` deep-equal, each when set.
-bool MatchNsQuery(const registry::NetworkService& query, const registry::NetworkService& ns);
 
 struct MemoryOptions {
   size_t max_watch_backlog = 100'000;

@@ -25,68 +25,6 @@ NetworkServiceEndpoint Labelled(const std::string& name, const std::string& serv
   return nse;
 }
 
-TEST(MatchNseQuery, EmptyQueryMatchesEverything) {
-  EXPECT_TRUE(MatchNseQuery(NetworkServiceEndpoint(), MakeNse("a", {"s"}, "tcp://1.2.3.4:5")));
-}
-
-TEST(MatchNseQuery, NameMustBeEqual) {
-  EXPECT_TRUE(MatchNseQuery(MakeNse("nse-1"), MakeNse("nse-1")));
-  EXPECT_FALSE(MatchNseQuery(MakeNse("nse"), MakeNse("nse-1")));
-}
-
-TEST(MatchNseQuery, LabelsAreASubsetPerService) {
-  auto nse = Labelled("a", "svc", {{"app", "x"}, {"node", "n1"}});
-  EXPECT_TRUE(MatchNseQuery(Labelled("", "svc", {{"app", "x"}}), nse));
-  EXPECT_TRUE(MatchNseQuery(Labelled("", "svc", {}), nse));
-  EXPECT_FALSE(MatchNseQuery(Labelled("", "svc", {{"app", "y"}}), nse));
-  EXPECT_FALSE(MatchNseQuery(Labelled("", "svc", {{"zone", "z"}}), nse));
-  EXPECT_FALSE(MatchNseQuery(Labelled("", "other", {}), nse));
-}
-
-TEST(MatchNseQuery, ServiceNamesMustAllBeContained) {
-  auto nse = MakeNse("a", {"s1", "s2"});
-  EXPECT_TRUE(MatchNseQuery(MakeNse("", {"s2"}), nse));
-  EXPECT_TRUE(MatchNseQuery(MakeNse("", {"s1", "s2"}), nse));
-  EXPECT_FALSE(MatchNseQuery(MakeNse("", {"s1", "s3"}), nse));
-}
-
-TEST(MatchNseQuery, UrlIsASubstring) {
-  auto nse = MakeNse("a", {}, "tcp://10.0.0.1:5001");
-  EXPECT_TRUE(MatchNseQuery(MakeNse("", {}, "10.0.0.1"), nse));
-  EXPECT_FALSE(MatchNseQuery(MakeNse("", {}, "10.0.0.2"), nse));
-}
-
-TEST(MatchNseQuery, ExpirationComparesWholeSeconds) {
-  auto nse = MakeNse("a");
-  nse.mutable_expiration_time()->set_seconds(100);
-  nse.mutable_expiration_time()->set_nanos(5);
-  auto query = MakeNse("");
-  query.mutable_expiration_time()->set_seconds(100);
-  EXPECT_TRUE(MatchNseQuery(query, nse));
-  query.mutable_expiration_time()->set_seconds(101);
-  EXPECT_FALSE(MatchNseQuery(query, nse));
-}
-
-TEST(MatchNsQuery, NamePayloadAndMatches) {
-  NetworkService ns;
-  ns.set_name("icmp");
-  ns.set_payload("ETHERNET");
-  auto* match = ns.add_matches();
-  (*match->mutable_source_selector())["app"] = "a";
-  NetworkService query;
-  EXPECT_TRUE(MatchNsQuery(query, ns));
-  query.set_name("icmp");
-  query.set_payload("ETHERNET");
-  EXPECT_TRUE(MatchNsQuery(query, ns));
-  *query.add_matches() = *match;
-  EXPECT_TRUE(MatchNsQuery(query, ns));
-  (*query.mutable_matches(0)->mutable_source_selector())["app"] = "b";
-  EXPECT_FALSE(MatchNsQuery(query, ns));
-  query.clear_matches();
-  query.set_payload("IP");
-  EXPECT_FALSE(MatchNsQuery(query, ns));
-}
-
 class MemoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -132,6 +70,16 @@ TEST_F(MemoryTest, NonWatchFindSendsMatchesInNameOrderAndEnds) {
   EXPECT_EQ(Find(MakeNse("", {"s2"})), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(Find(MakeNse("b")), std::vector<std::string>{"b"});
   EXPECT_EQ(Find(MakeNse("zzz")), std::vector<std::string>{});
+}
+
+TEST_F(MemoryTest, FindFiltersByLabelsAndUrlAsUpstream) {
+  Register(Labelled("red", "svc", {{"color", "red"}, {"node", "n1"}}));
+  NetworkServiceEndpoint blue = Labelled("blue", "svc", {{"color", "blue"}});
+  blue.set_url("tcp://10.0.0.2:5001");
+  Register(blue);
+  EXPECT_EQ(Find(Labelled("", "svc", {{"color", "red"}})), std::vector<std::string>{"red"});
+  EXPECT_EQ(Find(Labelled("", "svc", {})), (std::vector<std::string>{"blue", "red"}));
+  EXPECT_EQ(Find(MakeNse("", {}, "10.0.0.2")), std::vector<std::string>{"blue"});
 }
 
 TEST_F(MemoryTest, UnregisterRemovesAndUnknownNamesAreFine) {

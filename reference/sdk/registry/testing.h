@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "nsmcert/api/constants.h"
 #include "reference/sdk/chain/registry_chain.h"
+#include "reference/sdk/tools/go_time.h"
+#include "reference/sdk/tools/jwt.h"
 
 namespace nsmcert::sdk::reg::testing {
 
@@ -58,6 +61,29 @@ inline std::vector<std::string> EventNames(
     names.push_back((r.deleted() ? "-" : "") + r.network_service_endpoint().name());
   }
   return names;
+}
+
+// An HS256 token with `sub` = `spiffe_id` and `exp` = `expires`, as a caller presents it.
+inline std::string TokenFor(const std::string& spiffe_id, absl::Time expires) {
+  tools::JwtClaims claims;
+  claims.subject = spiffe_id;
+  claims.expires_at = expires;
+  return *tools::SignJwtHs256(claims, "test-secret");
+}
+
+// Adds the per-RPC token metadata a caller with identity `spiffe_id` sends.
+inline void AddPeerToken(Context& ctx, const std::string& spiffe_id, absl::Time expires) {
+  ctx.mutable_incoming_metadata().emplace(std::string(api::metadata::kClientToken),
+                                          TokenFor(spiffe_id, expires));
+  ctx.mutable_incoming_metadata().emplace(std::string(api::metadata::kClientTokenExpires),
+                                          tools::FormatRfc3339Nano(expires));
+}
+
+// A signer for this hop's own tokens, on the context's clock.
+inline std::shared_ptr<tools::TokenSigner> SignerFor(const std::string& spiffe_id, Clock& clock,
+                                                     absl::Duration lifetime = absl::Minutes(10)) {
+  return std::make_shared<tools::Hs256TokenSigner>(*tools::SpiffeId::Parse(spiffe_id), "hop-secret",
+                                                   lifetime, [&clock] { return clock.Now(); });
 }
 
 }  // namespace nsmcert::sdk::reg::testing
