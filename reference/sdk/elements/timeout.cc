@@ -1,11 +1,10 @@
 #include "reference/sdk/elements/timeout.h"
 
-#include <algorithm>
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
 #include "reference/sdk/elements/begin.h"
-#include "reference/sdk/tools/go_time.h"
+#include "reference/sdk/tools/path.h"
 
 namespace nsmcert::sdk {
 
@@ -49,35 +48,22 @@ absl::Status Timeout::Close(Context& ctx, connection::Connection& conn,
 absl::StatusOr<std::shared_ptr<Timeout::Armed>> Timeout::Arm(Context& ctx,
                                                              const connection::Connection& conn,
                                                              absl::Duration incoming_budget) {
-  const auto& path = conn.path();
-  if (path.index() == 0 || path.index() > static_cast<uint32_t>(path.path_segments_size())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "timeout: connection ", conn.id(), " has no previous path segment (path.index ",
-        path.index(), ", ", path.path_segments_size(), " segments)"));
-  }
-  const auto& prev = path.path_segments(path.index() - 1);
-  if (!prev.has_expires()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("timeout: previous path segment of connection ", conn.id(), " (", prev.name(),
-                     ") has no expires"));
-  }
-  auto expires = tools::FromProtoTimestamp(prev.expires());
-  if (!expires.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("timeout: previous path segment expires: ", expires.status().message()));
+  // Leave the caller the time its request had, so that our Close reaches the rest of the path
+  // before the caller's own timer would.
+  absl::Duration lead =
+      incoming_budget == absl::InfiniteDuration() ? absl::ZeroDuration() : incoming_budget;
+  auto delay = tools::TimeoutAfter(conn, ctx.Now(), lead);
+  if (!delay.ok()) {
+    return absl::Status(delay.status().code(), absl::StrCat("timeout: connection ", conn.id(), ": ",
+                                                            delay.status().message()));
   }
   std::weak_ptr<EventFactory> factory = EventFactory::FromContext(ctx);
   if (factory.expired()) {
     return absl::FailedPreconditionError("timeout: no begin element runs before timeout");
   }
-  // Leave the caller the time its request had, so that our Close reaches the rest of the path
-  // before the caller's own timer would.
-  absl::Duration lead =
-      incoming_budget == absl::InfiniteDuration() ? absl::ZeroDuration() : incoming_budget;
-  absl::Duration delay = std::max(absl::ZeroDuration(), *expires - lead - ctx.Now());
 
   auto armed = std::make_shared<Armed>();
-  armed->timer = ctx.clock().AfterFunc(delay, [factory, stale = armed->stale] {
+  armed->timer = ctx.clock().AfterFunc(*delay, [factory, stale = armed->stale] {
     if (stale->load()) return;
     if (auto f = factory.lock()) {
       EventOptions options;

@@ -124,7 +124,7 @@ TEST_F(TimeoutTest, WithoutAPreviousSegmentExpiryTheRequestFailsAndIsUndone) {
   request.mutable_connection()->mutable_path()->mutable_path_segments(0)->clear_expires();
   auto conn = chain_->Request(ctx, request);
   EXPECT_EQ(conn.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(conn.status().message().find("expires"), std::string::npos);
+  EXPECT_NE(std::string(conn.status().message()).find("expiry"), std::string::npos);
   EXPECT_EQ(tail_->close_count(), 1u);
   EXPECT_EQ(timeout_->armed(), 0u);
   EXPECT_EQ(begin_->size(), 0u);
