@@ -3,9 +3,11 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -35,6 +37,70 @@ RateTrial ToRateTrial(const TrialResult& t) {
 
 std::string Mpps(double pps) { return absl::StrFormat("%.3f Mpps", pps / 1e6); }
 
+// One frame size's searches on one path: the zero-loss rate and, when asked for, the
+// partial-drop rate (which starts from what the NDR search learnt).
+struct RateSearches {
+  RateSearchResult ndr;
+  std::optional<RateSearchResult> pdr;
+};
+
+TrialConfig MakeTrialConfig(const SuiteConfig& config, size_t payload, double rate,
+                            std::chrono::milliseconds duration, TrialMode mode) {
+  TrialConfig t;
+  t.mode = mode;
+  t.payload_bytes = payload;
+  t.rate_pps = rate;
+  t.duration = duration;
+  t.drain = config.drain;
+  t.busy_poll = config.busy_poll;
+  t.cancel = config.cancel;
+  return t;
+}
+
+absl::StatusOr<RateSearches> SearchRates(TrafficGenerator& generator, size_t payload,
+                                         const SuiteConfig& config) {
+  RateTrialFn run = [&](double rate) -> absl::StatusOr<RateTrial> {
+    absl::StatusOr<TrialResult> t = generator.Run(
+        MakeTrialConfig(config, payload, rate, config.search_trial, TrialMode::kOneWay));
+    if (!t.ok()) return t.status();
+    return ToRateTrial(*t);
+  };
+  RateSearchConfig ndr_config;
+  ndr_config.resolution = config.resolution;
+  ndr_config.max_trials = config.max_trials;
+  absl::StatusOr<RateSearchResult> ndr = FindRate(ndr_config, run);
+  if (!ndr.ok()) return ndr.status();
+  RateSearches out{*std::move(ndr), std::nullopt};
+  if (config.pdr_loss > 0) {
+    RateSearchConfig pdr_config = ndr_config;
+    pdr_config.loss_threshold = config.pdr_loss;
+    pdr_config.known_pass_pps = out.ndr.rate_pps;
+    pdr_config.first_trial = out.ndr.steps.front().trial;  // the top-rate trial, reused
+    absl::StatusOr<RateSearchResult> pdr = FindRate(pdr_config, run);
+    if (!pdr.ok()) return pdr.status();
+    out.pdr = *std::move(pdr);
+  }
+  return out;
+}
+
+// The run whose rate is the median (the lower one of the middle two for an even count).
+template <class Get>
+const RateSearchResult& MedianBy(const std::vector<RateSearches>& runs, Get get) {
+  std::vector<const RateSearchResult*> sorted;
+  for (const RateSearches& r : runs) sorted.push_back(get(r));
+  std::sort(sorted.begin(), sorted.end(), [](const RateSearchResult* a, const RateSearchResult* b) {
+    return a->rate_pps < b->rate_pps;
+  });
+  return *sorted[(sorted.size() - 1) / 2];
+}
+
+template <class Get>
+Json RatesOf(const std::vector<RateSearches>& runs, Get get) {
+  Json out = Json::array();
+  for (const RateSearches& r : runs) out.push_back(get(r)->rate_pps);
+  return out;
+}
+
 absl::Status Validate(const SuiteConfig& c) {
   if (c.frame_sizes.empty()) return absl::InvalidArgumentError("frame sizes: empty");
   for (size_t size : c.frame_sizes) {
@@ -52,6 +118,7 @@ absl::Status Validate(const SuiteConfig& c) {
       return absl::InvalidArgumentError("latency fraction: must be in (0, 1]");
   }
   if (c.rtt_rate_pps < 0) return absl::InvalidArgumentError("rtt rate: must be >= 0");
+  if (c.udp_repeats < 1) return absl::InvalidArgumentError("udp repeats: must be >= 1");
   if (c.tcp_seconds < 0 || c.tcp_repeats < 0) {
     return absl::InvalidArgumentError("tcp seconds/repeats: must be >= 0");
   }
@@ -67,6 +134,7 @@ SuiteConfig SmokeSuiteConfig() {
   c.drain = std::chrono::milliseconds(50);
   c.resolution = 0.1;
   c.max_trials = 6;
+  c.udp_repeats = 1;
   c.latency_trial = std::chrono::milliseconds(100);
   c.rtt_rate_pps = 2000;
   c.rtt_trial = std::chrono::milliseconds(200);
@@ -128,6 +196,10 @@ Json MachineInfo() {
     out["arch"] = u.machine;
   }
   out["cpus"] = ::sysconf(_SC_NPROCESSORS_ONLN);
+  // Other work on the machine shows in the figures; the load says how much there was.
+  std::ifstream loadavg("/proc/loadavg");
+  double load1 = 0, load5 = 0, load15 = 0;
+  if (loadavg >> load1 >> load5 >> load15) out["loadavg"] = {load1, load5, load15};
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
   while (std::getline(cpuinfo, line)) {
@@ -153,6 +225,7 @@ absl::StatusOr<Json> RunSuite(const std::vector<PathKind>& paths, const SuiteCon
                    {"drain_ms", config.drain.count()},
                    {"resolution", config.resolution},
                    {"max_trials", config.max_trials},
+                   {"udp_repeats", config.udp_repeats},
                    {"pdr_loss", config.pdr_loss},
                    {"latency_fractions", config.latency_fractions},
                    {"latency_trial_ms", config.latency_trial.count()},
@@ -211,65 +284,49 @@ absl::StatusOr<Json> RunSuite(const std::vector<PathKind>& paths, const SuiteCon
     live.push_back(std::move(lp));
   }
 
-  auto trial_config = [&](size_t payload, double rate, std::chrono::milliseconds duration,
-                          TrialMode mode) {
-    TrialConfig t;
-    t.mode = mode;
-    t.payload_bytes = payload;
-    t.rate_pps = rate;
-    t.duration = duration;
-    t.drain = config.drain;
-    t.busy_poll = config.busy_poll;
-    t.cancel = config.cancel;
-    return t;
-  };
-
   for (size_t frame : config.frame_sizes) {
     const size_t payload = *UdpPayloadForFrame(frame);
-    for (LivePath& lp : live) {
-      if (Cancelled(config)) return absl::CancelledError("suite cancelled");
-      const std::string& name = lp.kind->name;
-      RateTrialFn run = [&](double rate) -> absl::StatusOr<RateTrial> {
-        absl::StatusOr<TrialResult> t =
-            lp.generator->Run(trial_config(payload, rate, config.search_trial, TrialMode::kOneWay));
-        if (!t.ok()) return t.status();
-        return ToRateTrial(*t);
-      };
-      Json entry = {{"path", name}, {"frame_size", frame}, {"payload_bytes", payload}};
-      RateSearchConfig ndr_config;
-      ndr_config.resolution = config.resolution;
-      ndr_config.max_trials = config.max_trials;
-      absl::StatusOr<RateSearchResult> ndr = FindRate(ndr_config, run);
-      if (!ndr.ok()) {
-        record_error(name, absl::StrCat("ndr search, frame ", frame), ndr.status());
-        if (absl::IsCancelled(ndr.status())) return ndr.status();
-        continue;
-      }
-      entry["ndr"] = ToJson(*ndr, frame);
-      log << name << " frame " << frame << ": NDR " << Mpps(ndr->rate_pps)
-          << (ndr->limited_by_sender ? " (sender-limited)" : "") << " after " << ndr->steps.size()
-          << " trials\n";
-      entry["pdr"] = Json();
-      if (config.pdr_loss > 0) {
-        RateSearchConfig pdr_config = ndr_config;
-        pdr_config.loss_threshold = config.pdr_loss;
-        pdr_config.known_pass_pps = ndr->rate_pps;
-        pdr_config.first_trial = ndr->steps.front().trial;  // the unthrottled trial, reused
-        absl::StatusOr<RateSearchResult> pdr = FindRate(pdr_config, run);
-        if (!pdr.ok()) {
-          record_error(name, absl::StrCat("pdr search, frame ", frame), pdr.status());
-          if (absl::IsCancelled(pdr.status())) return pdr.status();
-        } else {
-          entry["pdr"] = ToJson(*pdr, frame);
-          log << name << " frame " << frame << ": PDR " << Mpps(pdr->rate_pps) << "\n";
+    // Searches alternate between paths (all paths, then all again), so slow drift in the
+    // machine's load spreads over a path and its baseline alike; the median run is reported.
+    std::vector<std::vector<RateSearches>> runs(live.size());
+    for (int repeat = 0; repeat < config.udp_repeats; ++repeat) {
+      for (size_t i = 0; i < live.size(); ++i) {
+        if (Cancelled(config)) return absl::CancelledError("suite cancelled");
+        const std::string& name = live[i].kind->name;
+        absl::StatusOr<RateSearches> searches = SearchRates(*live[i].generator, payload, config);
+        if (!searches.ok()) {
+          record_error(name, absl::StrCat("rate search, frame ", frame), searches.status());
+          if (absl::IsCancelled(searches.status())) return searches.status();
+          continue;
         }
+        log << name << " frame " << frame << ": NDR " << Mpps(searches->ndr.rate_pps)
+            << (searches->ndr.limited_by_sender ? " (sender-limited)" : "") << " after "
+            << searches->ndr.steps.size() << " trials"
+            << (searches->pdr ? absl::StrCat(", PDR ", Mpps(searches->pdr->rate_pps)) : "") << "\n";
+        runs[i].push_back(*std::move(searches));
+      }
+    }
+    for (size_t i = 0; i < live.size(); ++i) {
+      if (runs[i].empty()) continue;
+      LivePath& lp = live[i];
+      const std::string& name = lp.kind->name;
+      Json entry = {{"path", name}, {"frame_size", frame}, {"payload_bytes", payload}};
+      const RateSearchResult& ndr = MedianBy(runs[i], [](const RateSearches& r) { return &r.ndr; });
+      entry["ndr"] = ToJson(ndr, frame);
+      entry["ndr"]["runs_pps"] = RatesOf(runs[i], [](const RateSearches& r) { return &r.ndr; });
+      entry["pdr"] = Json();
+      if (runs[i].front().pdr.has_value()) {
+        auto pdr_of = [](const RateSearches& r) { return &*r.pdr; };
+        entry["pdr"] = ToJson(MedianBy(runs[i], pdr_of), frame);
+        entry["pdr"]["runs_pps"] = RatesOf(runs[i], pdr_of);
       }
       entry["latency"] = Json::array();
-      if (ndr->found) {
+      if (ndr.found) {
         for (double fraction : config.latency_fractions) {
-          const double rate = ndr->rate_pps * fraction;
+          if (Cancelled(config)) return absl::CancelledError("suite cancelled");
+          const double rate = ndr.rate_pps * fraction;
           absl::StatusOr<TrialResult> t = lp.generator->Run(
-              trial_config(payload, rate, config.latency_trial, TrialMode::kOneWay));
+              MakeTrialConfig(config, payload, rate, config.latency_trial, TrialMode::kOneWay));
           if (!t.ok()) {
             record_error(name, absl::StrCat("latency at ", fraction, " NDR, frame ", frame),
                          t.status());
@@ -290,8 +347,8 @@ absl::StatusOr<Json> RunSuite(const std::vector<PathKind>& paths, const SuiteCon
     if (config.rtt_rate_pps > 0) {
       for (LivePath& lp : live) {
         if (Cancelled(config)) return absl::CancelledError("suite cancelled");
-        absl::StatusOr<TrialResult> t = lp.generator->Run(
-            trial_config(payload, config.rtt_rate_pps, config.rtt_trial, TrialMode::kEcho));
+        absl::StatusOr<TrialResult> t = lp.generator->Run(MakeTrialConfig(
+            config, payload, config.rtt_rate_pps, config.rtt_trial, TrialMode::kEcho));
         if (!t.ok()) {
           record_error(lp.kind->name, absl::StrCat("rtt, frame ", frame), t.status());
           if (absl::IsCancelled(t.status())) return t.status();
@@ -330,6 +387,7 @@ absl::StatusOr<Json> RunSuite(const std::vector<PathKind>& paths, const SuiteCon
     }
   }
 
+  doc["machine_after"] = MachineInfo();
   for (LivePath& lp : live) {
     lp.generator.reset();  // the sockets hold the namespaces
     if (absl::Status s = lp.path->Teardown(); !s.ok()) {

@@ -4,7 +4,8 @@
 //
 // Measurements per path:
 //  - per frame size: the zero-loss rate (NDR) and the 0.5%-loss rate (PDR) by binary search
-//    (rate_search.h), then one-way latency at fractions of the NDR;
+//    (rate_search.h), repeated and the median kept, then one-way latency at fractions of the
+//    NDR;
 //  - per frame size: round-trip time (echo mode) at one fixed, low rate, the same for all paths;
 //  - TCP bulk throughput with iperf3.
 // A measurement that fails is recorded under "errors" and the suite goes on with the rest.
@@ -31,6 +32,7 @@ struct SuiteConfig {
   std::chrono::milliseconds drain{200};
   double resolution = 0.02;
   int max_trials = 12;
+  int udp_repeats = 3;      // searches per path and frame size; the median is reported
   double pdr_loss = 0.005;  // 0 = no PDR search
   std::vector<double> latency_fractions = {0.1, 0.5, 0.9};
   std::chrono::milliseconds latency_trial{2000};
@@ -58,7 +60,7 @@ nlohmann::json ToJson(const LatencySummary& latency);
 nlohmann::json ToJson(const TrialResult& trial);
 nlohmann::json ToJson(const RateSearchResult& search, size_t frame_size);
 nlohmann::json ToJson(const TcpBulkResult& tcp);
-// uname, CPU model and count, for the report.
+// uname, CPU model and count, load average, for the report.
 nlohmann::json MachineInfo();
 
 }  // namespace nsmcert::bench

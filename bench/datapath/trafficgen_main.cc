@@ -36,6 +36,7 @@ path, and writes one JSON document. Paths are set up in fresh namespaces and alw
   --frame-sizes=64,...   Ethernet frame sizes incl. FCS (default: RFC 2544 64..1518)
   --trial-ms=N           binary-search trial length        --drain-ms=N   straggler wait
   --resolution=F         search stops at this relative gap --max-trials=N per search
+  --udp-repeats=N        searches per path and frame size (median reported)
   --pdr-loss=F           loss ratio of the PDR search (0 = skip)
   --fractions=F,...      latency trials at these fractions of the NDR
   --latency-ms=N         latency trial length
@@ -137,6 +138,8 @@ int main(int argc, char** argv) {
       if (!ParseDouble(value, &config.resolution)) return bad();
     } else if (flag == "--max-trials") {
       if (!ParseInt(value, &config.max_trials)) return bad();
+    } else if (flag == "--udp-repeats") {
+      if (!ParseInt(value, &config.udp_repeats)) return bad();
     } else if (flag == "--pdr-loss") {
       if (!ParseDouble(value, &config.pdr_loss)) return bad();
     } else if (flag == "--fractions") {
