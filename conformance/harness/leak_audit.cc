@@ -186,6 +186,18 @@ LeakReport DiffSnapshots(const LeakSnapshot& before, const LeakSnapshot& after) 
   return report;
 }
 
+absl::StatusOr<LeakAudit> LeakAudit::Begin(const AuditScope& scope) {
+  auto before = TakeLeakSnapshot(scope);
+  if (!before.ok()) return before.status();
+  return LeakAudit(scope, *std::move(before));
+}
+
+absl::StatusOr<LeakReport> LeakAudit::Check() const {
+  auto after = TakeLeakSnapshot(scope_);
+  if (!after.ok()) return after.status();
+  return DiffSnapshots(before_, *after);
+}
+
 bool LeakReport::clean() const {
   return namespaces.empty() && links.empty() && routes.empty() && processes.empty() &&
          sockets.empty();

@@ -68,6 +68,23 @@ absl::StatusOr<LeakSnapshot> TakeLeakSnapshot(const AuditScope& scope = {});
 
 LeakReport DiffSnapshots(const LeakSnapshot& before, const LeakSnapshot& after);
 
+// A snapshot taken now, to compare against later:
+//   auto audit = LeakAudit::Begin({.namespace_prefix = run_id.NamespacePrefix()});
+//   ... run ...
+//   auto report = audit->Check();  // report->clean(), report->ToString()
+class LeakAudit {
+ public:
+  static absl::StatusOr<LeakAudit> Begin(const AuditScope& scope = {});
+  // What appeared since Begin.
+  absl::StatusOr<LeakReport> Check() const;
+
+ private:
+  LeakAudit(AuditScope scope, LeakSnapshot before)
+      : scope_(std::move(scope)), before_(std::move(before)) {}
+  AuditScope scope_;
+  LeakSnapshot before_;
+};
+
 }  // namespace nsmcert::harness
 
 #endif  // NSMCERT_CONFORMANCE_HARNESS_LEAK_AUDIT_H_

@@ -26,6 +26,9 @@
 namespace nsmcert::harness {
 namespace {
 
+using ::testing::Contains;
+using ::testing::ContainsRegex;
+using ::testing::Each;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
@@ -288,6 +291,50 @@ TEST_F(TopologyTest, RejectsAnInvalidSpecBeforeTouchingTheSystem) {
   EXPECT_EQ(topology.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(topology.status().message(), HasSubstr("outside the underlay subnet"));
   EXPECT_TRUE(NamespacesWithPrefix(run_id_->NamespacePrefix()).empty());
+}
+
+TEST_F(TopologyTest, LeakAuditReportsLinksAndRoutesThatAppear) {
+  Build();
+  auto audit = LeakAudit::Begin({.namespace_prefix = run_id_->NamespacePrefix()});
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  auto node_a = topology_->OpenNetNs("node-a");
+  ASSERT_TRUE(node_a.ok());
+  // The audit of "the caller's own namespace", taken from a thread inside node-a.
+  auto own_before = kernel::RunInNetNs(*node_a, [] {
+    return TakeLeakSnapshot({.namespace_prefix = "nsmc-none-", .include_current_namespace = true});
+  });
+  ASSERT_TRUE(own_before.ok()) << own_before.status();
+  {
+    auto netlink = kernel::Netlink::Open(*node_a);
+    ASSERT_TRUE(netlink.ok());
+    kernel::Netlink& nl = **netlink;
+    ASSERT_TRUE(nl.CreateVeth("leak0", "leak1").ok());
+    ASSERT_TRUE(nl.SetUp("leak0", true).ok());
+    ASSERT_TRUE(nl.SetUp("leak1", true).ok());
+    kernel::RouteSpec route;
+    route.prefix = "10.200.0.0/24";
+    route.device = "leak0";
+    ASSERT_TRUE(nl.AddRoute(route).ok());
+  }
+  auto report = audit->Check();
+  ASSERT_TRUE(report.ok()) << report.status();
+  const std::string ns = run_id_->NamespaceName("node-a");
+  EXPECT_THAT(report->links, UnorderedElementsAre(ns + ": leak0 (veth)", ns + ": leak1 (veth)"));
+  // Ours, and the kernel's own link-local and multicast routes of the new links.
+  EXPECT_THAT(report->routes, Contains(ns + ": 10.200.0.0/24 dev leak0 table 254"));
+  EXPECT_THAT(report->routes, Contains(ns + ": fe80::/64 dev leak1 table 254"));
+  EXPECT_THAT(report->routes, Each(ContainsRegex("dev leak[01] ")));
+  EXPECT_TRUE(report->namespaces.empty());
+
+  auto own_after = kernel::RunInNetNs(*node_a, [] {
+    return TakeLeakSnapshot({.namespace_prefix = "nsmc-none-", .include_current_namespace = true});
+  });
+  ASSERT_TRUE(own_after.ok());
+  const LeakReport own = DiffSnapshots(*own_before, *own_after);
+  EXPECT_THAT(own.links, UnorderedElementsAre("(own namespace): leak0 (veth)",
+                                              "(own namespace): leak1 (veth)"));
+  EXPECT_THAT(own.routes, Contains("(own namespace): 10.200.0.0/24 dev leak0 table 254"));
+  EXPECT_EQ(own.routes.size(), report->routes.size());
 }
 
 TEST_F(TopologyTest, SweepLeavesLiveRunsAlone) {
