@@ -12,14 +12,16 @@ absl::StatusOr<std::string> GrpcTarget(std::string_view url) {
   if (url.starts_with(kUnix)) {
     std::string_view path = url.substr(kUnix.size());
     if (path.empty() || path.front() != '/') {
-      return absl::InvalidArgumentError(absl::StrCat("url \"", std::string(url), "\": unix path must be absolute"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("url \"", std::string(url), "\": unix path must be absolute"));
     }
     return absl::StrCat("unix:", std::string(path));
   }
   if (url.starts_with(kTcp)) {
     std::string_view hostport = url.substr(kTcp.size());
     if (hostport.empty() || hostport.find(':') == std::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("url \"", std::string(url), "\": expected tcp://host:port"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("url \"", std::string(url), "\": expected tcp://host:port"));
     }
     return std::string(hostport);
   }

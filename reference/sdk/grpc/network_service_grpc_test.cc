@@ -127,8 +127,7 @@ TEST_F(NetworkServiceGrpcTest, CloseReachesTheServer) {
 TEST_F(NetworkServiceGrpcTest, NoClientUrlIsAFailedPrecondition) {
   Context ctx;
   networkservice::NetworkServiceRequest request;
-  EXPECT_EQ(client_->Request(ctx, request).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(client_->Request(ctx, request).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(NetworkServiceGrpcTest, DeadServerIsUnavailable) {
