@@ -16,11 +16,9 @@ absl::StatusOr<connection::Connection> NetworkServiceNext::Request(
 }
 
 absl::Status NetworkServiceNext::Close(Context& ctx, connection::Connection& conn) const {
-  return Dispatch(
-      [&](NetworkServiceElement& element, const NetworkServiceNext& after) {
-        return element.Close(ctx, conn, after);
-      },
-      [] { return absl::OkStatus(); });
+  return Dispatch([&](NetworkServiceElement& element,
+                      const NetworkServiceNext& after) { return element.Close(ctx, conn, after); },
+                  [] { return absl::OkStatus(); });
 }
 
 absl::StatusOr<std::shared_ptr<NetworkServiceChain>> NetworkServiceChain::Make(
@@ -30,8 +28,8 @@ absl::StatusOr<std::shared_ptr<NetworkServiceChain>> NetworkServiceChain::Make(
       return absl::InvalidArgumentError(absl::StrCat("chain element ", i, " is null"));
     }
   }
-  auto shared =
-      std::make_shared<const std::vector<std::shared_ptr<NetworkServiceElement>>>(std::move(elements));
+  auto shared = std::make_shared<const std::vector<std::shared_ptr<NetworkServiceElement>>>(
+      std::move(elements));
   return std::shared_ptr<NetworkServiceChain>(new NetworkServiceChain(std::move(shared)));
 }
 

@@ -43,7 +43,8 @@ class NetworkServiceElement {
   virtual ~NetworkServiceElement() = default;
   // Defaults pass the call on unchanged, so an element overrides only what it acts on.
   virtual absl::StatusOr<connection::Connection> Request(
-      Context& ctx, networkservice::NetworkServiceRequest& request, const NetworkServiceNext& next) {
+      Context& ctx, networkservice::NetworkServiceRequest& request,
+      const NetworkServiceNext& next) {
     return next.Request(ctx, request);
   }
   virtual absl::Status Close(Context& ctx, connection::Connection& conn,

@@ -97,9 +97,7 @@ TEST(RegistryChain, RegisterPassesTheChangedResourceDownAndTheTailReturnsIt) {
   EXPECT_EQ(store->registered, std::vector<std::string>{"nse-1"});
 }
 
-TEST(RegistryChain, NullElementIsRejected) {
-  EXPECT_FALSE(NsRegistryChain::Make({nullptr}).ok());
-}
+TEST(RegistryChain, NullElementIsRejected) { EXPECT_FALSE(NsRegistryChain::Make({nullptr}).ok()); }
 
 }  // namespace
 }  // namespace nsmcert::sdk

@@ -11,7 +11,7 @@ namespace nsmcert::sdk {
 namespace {
 
 absl::StatusOr<std::unique_ptr<networkservice::NetworkService::Stub>> StubFor(ChannelPool& pool,
-                                                                               Context& ctx) {
+                                                                              Context& ctx) {
   auto url = ctx.values().Get<ClientUrl>();
   if (url == nullptr || url->url.empty()) {
     return absl::FailedPreconditionError("connect: no client URL chosen for the next hop");
@@ -23,7 +23,8 @@ absl::StatusOr<std::unique_ptr<networkservice::NetworkService::Stub>> StubFor(Ch
 
 absl::Status Annotate(const absl::Status& s, Context& ctx) {
   auto url = ctx.values().Get<ClientUrl>();
-  return absl::Status(s.code(), absl::StrCat(s.message(), " (next hop ", url ? url->url : "?", ")"));
+  return absl::Status(s.code(),
+                      absl::StrCat(s.message(), " (next hop ", url ? url->url : "?", ")"));
 }
 
 }  // namespace
