@@ -127,7 +127,8 @@ absl::StatusOr<int> Connect(const HealthTarget& target, absl::Time deadline) {
         internal::Cat("health probe of ", target.url, ": ", what, ": ", std::strerror(error)));
   };
   if (connect(*fd, reinterpret_cast<const sockaddr*>(&endpoint->address), endpoint->length) != 0) {
-    if (errno != EINPROGRESS && errno != EAGAIN) return fail("connect", errno);
+    // EAGAIN (a unix listener's backlog is full) is a failure to retry, not a pending connect.
+    if (errno != EINPROGRESS) return fail("connect", errno);
     pollfd waiting{*fd, POLLOUT, 0};
     const auto remaining = absl::ToInt64Milliseconds(deadline - absl::Now());
     const int ready = poll(&waiting, 1, static_cast<int>(std::max<std::int64_t>(remaining, 0)));

@@ -482,11 +482,21 @@ absl::Status Supervisor::StopAll(absl::Duration grace) {
 absl::Status Supervisor::Launch(Process& process) {
   {
     std::lock_guard lock(mu_);
-    if (process.pid_ != 0) {
+    if (process.pid_ != 0 || process.launching_) {
       return absl::FailedPreconditionError(
           internal::Cat("process ", process.name(), " is already running"));
     }
+    process.launching_ = true;
   }
+  // Cleared on every way out, so a failed start can be retried.
+  struct LaunchingDone {
+    Supervisor* supervisor;
+    Process* process;
+    ~LaunchingDone() {
+      std::lock_guard lock(supervisor->mu_);
+      process->launching_ = false;
+    }
+  } launching_done{this, &process};
   auto plan = PrepareChild(process.spec_, process.log_path_);
   if (!plan.ok()) {
     return absl::Status(plan.status().code(),

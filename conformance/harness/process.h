@@ -137,6 +137,7 @@ class Process {
   pid_t pid_ = 0;
   int pidfd_ = -1;
   int starts_ = 0;
+  bool launching_ = false;  // a Launch is between its checks and the fork; others must wait
   std::optional<ExitStatus> last_exit_;
   EmergencyRegistration group_registration_;
 };

@@ -47,6 +47,20 @@ void KillProcessesIn(std::uint64_t inode) {
   }
 }
 
+// Writes `value` to the IPv6 sysctl `key` of `link` in `ns` (/proc/sys/net is per namespace, and
+// resolved for the thread that opens it).
+absl::Status SetIpv6Sysctl(const kernel::NetNs& ns, std::string_view link, std::string_view key,
+                           std::string_view value) {
+  return kernel::RunInNetNs(ns, [&]() -> absl::Status {
+    const std::string path = internal::Cat("/proc/sys/net/ipv6/conf/", link, "/", key);
+    std::ofstream file(path);
+    if (!(file << value << "\n") || !file.flush()) {
+      return absl::InternalError(internal::Cat("cannot write ", path));
+    }
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Topology>> Topology::Build(const TopologySpec& spec,
@@ -126,6 +140,11 @@ absl::Status Topology::BuildFabric(const kernel::NetNs& fabric_ns) {
   if (absl::Status s = nl.SetMtu(kFabricBridgeName, spec_.fabric.mtu); !s.ok()) {
     return Annotate(s, "fabric: set bridge MTU");
   }
+  // The fabric is pure L2: without IPv6 on its own links it sends no router solicitations or MLD
+  // reports, so underlay captures hold only the nodes' traffic.
+  if (absl::Status s = SetIpv6Sysctl(fabric_ns, kFabricBridgeName, "disable_ipv6", "1"); !s.ok()) {
+    return Annotate(s, "fabric: disable IPv6 on the bridge");
+  }
   return Annotate(nl.SetUp(kFabricBridgeName, true), "fabric: set bridge up");
 }
 
@@ -150,6 +169,9 @@ absl::Status Topology::BuildNode(const NodeSpec& node, const kernel::NetNs& fabr
     return Annotate(s, internal::Cat(context, ": create veth ", built.fabric_link, "/",
                                      built.underlay_interface));
   }
+  if (absl::Status s = SetIpv6Sysctl(fabric_ns, built.fabric_link, "disable_ipv6", "1"); !s.ok()) {
+    return Annotate(s, internal::Cat(context, ": disable IPv6 on ", built.fabric_link));
+  }
   if (absl::Status s = fabric.SetMaster(built.fabric_link, kFabricBridgeName); !s.ok()) {
     return Annotate(s, internal::Cat(context, ": attach ", built.fabric_link, " to the bridge"));
   }
@@ -157,17 +179,15 @@ absl::Status Topology::BuildNode(const NodeSpec& node, const kernel::NetNs& fabr
     return Annotate(s, internal::Cat(context, ": set ", built.fabric_link, " up"));
   }
 
-  if (node.address.family == kernel::IpFamily::kV6) {
-    // Duplicate address detection would hold the address "tentative" for a second or two; the
-    // fabric is private, so switch it off before the address is added.
-    absl::Status dad = kernel::RunInNetNs(*node_ns, [&]() -> absl::Status {
-      const std::string path =
-          internal::Cat("/proc/sys/net/ipv6/conf/", built.underlay_interface, "/accept_dad");
-      std::ofstream file(path);
-      if (!(file << "0\n")) return absl::InternalError(internal::Cat("cannot write ", path));
-      return absl::OkStatus();
-    });
-    if (!dad.ok()) return Annotate(dad, internal::Cat(context, ": disable DAD"));
+  // Set before the link comes up, so no autoconfiguration ever starts on it. An IPv4 underlay gets
+  // no IPv6 at all (a quiet, settled link: no link-local routes appearing later, no ND/MLD in
+  // captures). An IPv6 underlay skips duplicate address detection, which would hold the address
+  // "tentative" for a second or two; the fabric is private, so there is nothing to detect.
+  const bool ipv6 = node.address.family == kernel::IpFamily::kV6;
+  if (absl::Status s = SetIpv6Sysctl(*node_ns, built.underlay_interface,
+                                     ipv6 ? "accept_dad" : "disable_ipv6", ipv6 ? "0" : "1");
+      !s.ok()) {
+    return Annotate(s, internal::Cat(context, ": configure IPv6 on ", built.underlay_interface));
   }
   auto node_netlink = kernel::Netlink::Open(*node_ns);
   if (!node_netlink.ok()) return Annotate(node_netlink.status(), context);
