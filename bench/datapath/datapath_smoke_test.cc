@@ -113,6 +113,25 @@ TEST_P(PathSmokeTest, UnthrottledTrialReportsWhatItSent) {
   EXPECT_EQ(r->received + r->lost, r->sent);
 }
 
+TEST_P(PathSmokeTest, RealtimeTrialArrivesWhole) {
+  absl::StatusOr<std::unique_ptr<TrafficGenerator>> gen =
+      TrafficGenerator::Create(path_->client(), path_->server());
+  ASSERT_TRUE(gen.ok()) << gen.status();
+  generator_ = *std::move(gen);
+  ASSERT_TRUE(generator_->WarmUp(std::chrono::seconds(5)).ok());
+  TrialConfig config;
+  config.rate_pps = 20'000;
+  config.duration = std::chrono::milliseconds(250);
+  config.drain = std::chrono::seconds(1);
+  config.realtime_priority = 10;
+  absl::StatusOr<TrialResult> r = generator_->Run(config);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->sent, 5'000u);
+  EXPECT_EQ(r->lost, 0u);
+  config.realtime_priority = 100;
+  EXPECT_EQ(generator_->Run(config).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 INSTANTIATE_TEST_SUITE_P(BuiltinPaths, PathSmokeTest,
                          ::testing::Values("plain-veth", "veth-xconnect", "plain-vxlan",
                                            "vxlan-xconnect"),
@@ -181,6 +200,20 @@ TEST(Iperf3SmokeTest, TcpBulkOverPlainVeth) {
   EXPECT_TRUE(path->Teardown().ok());
 }
 
+TEST(Iperf3SmokeTest, RealtimeTcpBulkOverVethXconnect) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (!FindExecutable("iperf3").ok()) GTEST_SKIP() << "iperf3 not installed";
+  std::unique_ptr<PathUnderTest> path = FindBuiltinPath("veth-xconnect")->make();
+  ASSERT_TRUE(path->Setup().ok());
+  Iperf3Config config;
+  config.seconds = 1;
+  config.realtime_priority = 10;
+  absl::StatusOr<TcpBulkResult> r = RunIperf3(path->client(), path->server(), config);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GT(r->received_bps, 1e7);
+  EXPECT_TRUE(path->Teardown().ok());
+}
+
 TEST(ProcessTest, ReportsAMissingProgramAndAFailedExec) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   absl::StatusOr<kernel::NetNs> self = kernel::NetNs::Current();
@@ -192,6 +225,13 @@ TEST(ProcessTest, ReportsAMissingProgramAndAFailedExec) {
   absl::StatusOr<int> status = child->Wait(std::chrono::seconds(10));
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(DescribeWaitStatus(*status), "exited with 1");
+  EXPECT_EQ(ChildProcess::SpawnInNetNs(*self, {"true"}, -1, -1, 100).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<ChildProcess> realtime = ChildProcess::SpawnInNetNs(*self, {"true"}, -1, -1, 5);
+  ASSERT_TRUE(realtime.ok()) << realtime.status();
+  status = realtime->Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(DescribeWaitStatus(*status), "exited with 0");
 }
 
 TEST(SweepTest, RemovesNamespacesOfDeadProcessesOnly) {

@@ -153,7 +153,8 @@ absl::StatusOr<TcpBulkResult> RunIperf3(const Endpoint& client, const Endpoint& 
   const std::string port_text = std::to_string(*port);
 
   absl::StatusOr<ChildProcess> iperf_server = ChildProcess::SpawnInNetNs(
-      *server.ns, {config.program, "-s", "-1", "-B", server.ip, "-p", port_text});
+      *server.ns, {config.program, "-s", "-1", "-B", server.ip, "-p", port_text}, -1, -1,
+      config.realtime_priority);
   if (!iperf_server.ok()) return iperf_server.status();
   const auto listen_deadline = std::chrono::steady_clock::now() + config.start_timeout;
   while (!Listening(iperf_server->pid(), *port)) {
@@ -182,7 +183,7 @@ absl::StatusOr<TcpBulkResult> RunIperf3(const Endpoint& client, const Endpoint& 
       {config.program, "-c", server.ip, "-p", port_text, "-B", client.ip, "-t",
        std::to_string(config.seconds), "-P", std::to_string(config.streams), "-J",
        "--connect-timeout", "3000"},
-      out_write.get());
+      out_write.get(), -1, config.realtime_priority);
   if (!iperf_client.ok()) return iperf_client.status();
   out_write.Reset();  // EOF arrives when the client exits
 

@@ -29,6 +29,7 @@ struct Iperf3Config {
   std::string program = "iperf3";
   int seconds = 5;
   int streams = 1;
+  int realtime_priority = 0;  // SCHED_FIFO priority of both iperf3 processes; 0 = normal
   // How long to wait for the server to listen.
   std::chrono::milliseconds start_timeout = std::chrono::seconds(5);
 };

@@ -29,7 +29,7 @@ bool IsExecutableFile(const std::string& path) {
 
 // What the child reports through the exec-status pipe when it cannot exec.
 struct ChildFailure {
-  int step = 0;  // 1 = setns, 2 = dup2, 3 = exec
+  int step = 0;  // 1 = setns, 2 = dup2, 3 = exec, 4 = sched_setscheduler
   int err = 0;
 };
 
@@ -57,8 +57,14 @@ absl::StatusOr<std::string> FindExecutable(const std::string& name) {
 
 absl::StatusOr<ChildProcess> ChildProcess::SpawnInNetNs(const kernel::NetNs& ns,
                                                         const std::vector<std::string>& argv,
-                                                        int stdout_fd, int stderr_fd) {
+                                                        int stdout_fd, int stderr_fd,
+                                                        int realtime_priority) {
   if (argv.empty()) return absl::InvalidArgumentError("argv: empty");
+  if (realtime_priority < 0 || realtime_priority > 99) {
+    return absl::InvalidArgumentError("realtime_priority: must be in [0, 99]");
+  }
+  sched_param sched{};
+  sched.sched_priority = realtime_priority;
   if (!ns.valid()) return absl::FailedPreconditionError("spawn: empty namespace handle");
   absl::StatusOr<std::string> program = FindExecutable(argv[0]);
   if (!program.ok()) return program.status();
@@ -92,6 +98,8 @@ absl::StatusOr<ChildProcess> ChildProcess::SpawnInNetNs(const kernel::NetNs& ns,
       failure = {1, errno};
     } else if (::dup2(out, STDOUT_FILENO) < 0 || ::dup2(err, STDERR_FILENO) < 0) {
       failure = {2, errno};
+    } else if (realtime_priority > 0 && ::sched_setscheduler(0, SCHED_FIFO, &sched) != 0) {
+      failure = {4, errno};
     } else {
       ::execve(program->c_str(), args.data(), environ);
       failure = {3, errno};
@@ -110,7 +118,10 @@ absl::StatusOr<ChildProcess> ChildProcess::SpawnInNetNs(const kernel::NetNs& ns,
   } while (n < 0 && errno == EINTR);
   if (n == static_cast<ssize_t>(sizeof(failure))) {
     child.Wait(std::chrono::seconds(5)).IgnoreError();
-    const char* step = failure.step == 1 ? "enter namespace" : failure.step == 2 ? "dup2" : "exec";
+    const char* step = failure.step == 1   ? "enter namespace"
+                       : failure.step == 2 ? "dup2"
+                       : failure.step == 4 ? "SCHED_FIFO"
+                                           : "exec";
     return absl::InternalError(
         absl::StrCat("spawn ", argv[0], ": ", step, ": ", std::strerror(failure.err)));
   }

@@ -23,11 +23,13 @@ absl::StatusOr<std::string> FindExecutable(const std::string& name);
 class ChildProcess {
  public:
   // Runs argv (argv[0] looked up with FindExecutable) inside `ns`, with stdout and stderr sent
-  // to the given fds (-1: /dev/null). Errors name the program: not found, fork failed, could not
-  // enter the namespace or exec (reported back from the child).
+  // to the given fds (-1: /dev/null), under SCHED_FIFO at `realtime_priority` when it is not 0.
+  // Errors name the program and the step that failed: not found, fork, entering the namespace,
+  // the scheduling class, exec (the child reports its failure back before exiting).
   static absl::StatusOr<ChildProcess> SpawnInNetNs(const kernel::NetNs& ns,
                                                    const std::vector<std::string>& argv,
-                                                   int stdout_fd = -1, int stderr_fd = -1);
+                                                   int stdout_fd = -1, int stderr_fd = -1,
+                                                   int realtime_priority = 0);
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;
   ChildProcess(const ChildProcess&) = delete;

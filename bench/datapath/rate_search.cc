@@ -50,25 +50,37 @@ absl::StatusOr<RateSearchResult> FindRate(const RateSearchConfig& config,
   double lo = config.known_pass_pps;  // highest rate known to pass (0: none yet)
   double hi = EffectiveRate(first);   // lowest rate known to fail
   if (lo >= hi) lo = 0;               // a stale hint cannot sit above a failure
-  while (static_cast<int>(result.steps.size()) < config.max_trials &&
-         hi - lo > config.resolution * hi && hi >= config.min_rate_pps) {
-    double rate = (lo + hi) / 2;
-    if (rate < config.min_rate_pps) rate = config.min_rate_pps;
+  auto run = [&](double rate) -> absl::StatusOr<RateSearchStep> {
     absl::StatusOr<RateTrial> t = trial(rate);
     if (!t.ok()) return t.status();
-    const bool pass = passes(*t);
-    result.steps.push_back({*t, pass});
-    const double effective = EffectiveRate(*t);
-    if (pass) {
+    result.steps.push_back({*t, passes(*t)});
+    return result.steps.back();
+  };
+  auto budget_left = [&] { return static_cast<int>(result.steps.size()) < config.max_trials; };
+  while (budget_left() && hi - lo > config.resolution * hi && hi >= config.min_rate_pps) {
+    double rate = (lo + hi) / 2;
+    if (rate < config.min_rate_pps) rate = config.min_rate_pps;
+    absl::StatusOr<RateSearchStep> step = run(rate);
+    if (!step.ok()) return step.status();
+    double effective = EffectiveRate(step->trial);
+    if (!step->pass && effective <= lo) {
+      // A failure at or below a rate that passed (the sender fell short of the asked rate and
+      // still lost packets): noise, or the earlier pass was luck. One retry at the same rate
+      // decides; without budget for it, the conservative reading wins.
+      ++result.inconsistencies;
+      if (budget_left()) {
+        step = run(rate);
+        if (!step.ok()) return step.status();
+        effective = EffectiveRate(step->trial);
+      }
+      if (!step->pass && effective <= lo) lo = 0;
+    }
+    if (step->pass) {
       lo = std::max(lo, effective);
     } else {
       hi = effective;
-      if (hi <= lo) {
-        ++result.inconsistencies;
-        lo = 0;
-      }
     }
-    if (!pass && effective <= config.min_rate_pps) break;
+    if (!step->pass && effective <= config.min_rate_pps) break;
   }
   result.fail_pps = hi;
   result.found = lo >= config.min_rate_pps;

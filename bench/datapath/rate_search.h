@@ -56,8 +56,9 @@ struct RateSearchResult {
   // produced, so rate_pps is a lower bound of the path's capacity.
   bool limited_by_sender = false;
   double fail_pps = 0;  // the lowest failing rate at the end (0 when none failed)
-  // A trial failed at or below a rate that had passed before (a noisy link); the earlier pass
-  // was discarded and the search went on below the failure.
+  // Trials that failed at or below a rate that had passed before (a noisy link). Each is
+  // retried once at the same rate; when the retry fails low too, the earlier pass is discarded
+  // and the search goes on below the failure.
   int inconsistencies = 0;
   std::vector<RateSearchStep> steps;  // in the order run (a given first_trial included)
 };

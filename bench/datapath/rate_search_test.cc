@@ -121,29 +121,44 @@ TEST(RateSearchTest, StartsFromKnownResults) {
   EXPECT_EQ(r->steps.front().trial.achieved_pps, 3'000'000);
 }
 
-TEST(RateSearchTest, DiscardsAPassContradictedByALowerFailure) {
-  // Passes at 500k; then the sender stalls at 400k while asked for 750k and the trial loses
-  // packets: the earlier pass is contradicted, and the search continues below 400k, where the
-  // link passes up to 300k.
-  int calls = 0;
-  RateTrialFn noisy = [&](double rate) -> absl::StatusOr<RateTrial> {
-    ++calls;
+// A link that passes up to 300k, and once (the second trial) at 500k by luck; the trials listed
+// in `stalls` achieve only 400k although asked for more, and lose packets.
+RateTrialFn NoisyLink(int* calls, std::vector<int> stalls) {
+  return [calls, stalls](double rate) -> absl::StatusOr<RateTrial> {
+    ++*calls;
     double achieved = rate == 0 ? 1'000'000 : rate;
-    if (calls == 3) achieved = 400'000;
-    const bool pass = achieved <= 300'000 || calls == 2;
+    if (std::find(stalls.begin(), stalls.end(), *calls) != stalls.end()) achieved = 400'000;
+    const bool pass = achieved <= 300'000 || *calls == 2;
     return RateTrial{rate, achieved, 1000, pass ? 0u : 10u};
   };
+}
+
+TEST(RateSearchTest, DiscardsAPassContradictedTwiceByALowerFailure) {
+  int calls = 0;
   RateSearchConfig config;
   config.resolution = 0.05;
   config.max_trials = 30;
-  absl::StatusOr<RateSearchResult> r = FindRate(config, noisy);
+  absl::StatusOr<RateSearchResult> r = FindRate(config, NoisyLink(&calls, {3, 4}));
   ASSERT_TRUE(r.ok());
-  ASSERT_GE(r->steps.size(), 3u);
+  ASSERT_GE(r->steps.size(), 4u);
   EXPECT_TRUE(r->steps[1].pass);
+  EXPECT_EQ(r->steps[2].trial.offered_pps, r->steps[3].trial.offered_pps) << "retried";
   EXPECT_EQ(r->inconsistencies, 1);
   EXPECT_TRUE(r->found);
   EXPECT_LE(r->rate_pps, 300'000);
   EXPECT_GE(r->rate_pps, 300'000 * 0.95);
+}
+
+TEST(RateSearchTest, KeepsAPassWhenTheRetryDisagreesWithALowFailure) {
+  int calls = 0;
+  RateSearchConfig config;
+  config.resolution = 0.05;
+  config.max_trials = 30;
+  absl::StatusOr<RateSearchResult> r = FindRate(config, NoisyLink(&calls, {3}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->inconsistencies, 1);
+  EXPECT_TRUE(r->found);
+  EXPECT_EQ(r->rate_pps, 500'000) << "the retry failed above the pass: an ordinary failure";
 }
 
 TEST(RateSearchTest, PropagatesTrialErrors) {

@@ -53,6 +53,7 @@ TrialConfig MakeTrialConfig(const SuiteConfig& config, size_t payload, double ra
   t.duration = duration;
   t.drain = config.drain;
   t.busy_poll = config.busy_poll;
+  t.realtime_priority = config.realtime_priority;
   t.cancel = config.cancel;
   return t;
 }
@@ -118,6 +119,9 @@ absl::Status Validate(const SuiteConfig& c) {
       return absl::InvalidArgumentError("latency fraction: must be in (0, 1]");
   }
   if (c.rtt_rate_pps < 0) return absl::InvalidArgumentError("rtt rate: must be >= 0");
+  if (c.realtime_priority < 0 || c.realtime_priority > 99) {
+    return absl::InvalidArgumentError("realtime priority: must be in [0, 99]");
+  }
   if (c.udp_repeats < 1) return absl::InvalidArgumentError("udp repeats: must be >= 1");
   if (c.tcp_seconds < 0 || c.tcp_repeats < 0) {
     return absl::InvalidArgumentError("tcp seconds/repeats: must be >= 0");
@@ -135,6 +139,7 @@ SuiteConfig SmokeSuiteConfig() {
   c.resolution = 0.1;
   c.max_trials = 6;
   c.udp_repeats = 1;
+  c.realtime_priority = 0;  // a CI run shares its machine; its figures are not kept
   c.latency_trial = std::chrono::milliseconds(100);
   c.rtt_rate_pps = 2000;
   c.rtt_trial = std::chrono::milliseconds(200);
@@ -234,6 +239,8 @@ absl::StatusOr<Json> RunSuite(const std::vector<PathKind>& paths, const SuiteCon
                    {"tcp_seconds", config.tcp_seconds},
                    {"tcp_repeats", config.tcp_repeats},
                    {"busy_poll", config.busy_poll},
+                   {"realtime_priority", config.realtime_priority},
+                   {"tcp_realtime", config.tcp_realtime},
                    {"socket_buffer_bytes", config.generator.socket_buffer_bytes}};
   doc["paths"] = Json::array();
   doc["udp"] = Json::array();
@@ -369,6 +376,7 @@ absl::StatusOr<Json> RunSuite(const std::vector<PathKind>& paths, const SuiteCon
     Iperf3Config iperf;
     iperf.program = config.iperf3;
     iperf.seconds = config.tcp_seconds;
+    iperf.realtime_priority = config.tcp_realtime ? config.realtime_priority : 0;
     for (int repeat = 0; repeat < config.tcp_repeats; ++repeat) {
       for (LivePath& lp : live) {
         if (Cancelled(config)) return absl::CancelledError("suite cancelled");

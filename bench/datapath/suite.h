@@ -31,7 +31,7 @@ struct SuiteConfig {
   std::chrono::milliseconds search_trial{1000};  // each binary-search trial
   std::chrono::milliseconds drain{200};
   double resolution = 0.02;
-  int max_trials = 12;
+  int max_trials = 10;
   int udp_repeats = 3;      // searches per path and frame size; the median is reported
   double pdr_loss = 0.005;  // 0 = no PDR search
   std::vector<double> latency_fractions = {0.1, 0.5, 0.9};
@@ -41,6 +41,13 @@ struct SuiteConfig {
   int tcp_seconds = 5;  // 0 = no iperf3
   int tcp_repeats = 2;
   bool busy_poll = false;
+  // SCHED_FIFO priority of the generator's threads (see TrialConfig): on by default so that
+  // other work on the machine disturbs the figures less; off in the smoke preset.
+  int realtime_priority = 50;
+  // Run iperf3 at realtime_priority too. Without it, other load on the machine sets the TCP
+  // figure; with it, TCP reaches what an idle machine gives, at the cost of retransmits (the
+  // kernel's softirq thread gets less time).
+  bool tcp_realtime = true;
   GeneratorOptions generator;
   std::string iperf3 = "iperf3";
   const std::atomic<bool>* cancel = nullptr;  // raised: stop after the current trial

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -124,6 +126,17 @@ bool WaitReadable(int fd, bool busy_poll) {
   return ::poll(&p, 1, 1) > 0;
 }
 
+// Moves the calling thread to SCHED_FIFO at `priority` (0: leaves it alone).
+absl::Status EnterRealtime(int priority) {
+  if (priority == 0) return absl::OkStatus();
+  sched_param param{};
+  param.sched_priority = priority;
+  if (int err = ::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &param); err != 0) {
+    return ErrnoError(err, absl::StrCat("SCHED_FIFO priority ", priority));
+  }
+  return absl::OkStatus();
+}
+
 bool Transient(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == EINTR; }
 
 // Receive buffers for recvmmsg, optionally with room for the sender's address.
@@ -152,6 +165,7 @@ struct Receiver {
   int fd = -1;
   std::uint16_t trial = 0;
   bool busy_poll = false;
+  int realtime_priority = 0;
   SequenceTracker tracker{std::numeric_limits<std::uint32_t>::max()};
   std::vector<std::int64_t> samples;
   std::uint64_t stray = 0;
@@ -160,6 +174,8 @@ struct Receiver {
   std::atomic<std::uint64_t> unique{0};
 
   void Loop() {
+    error = EnterRealtime(realtime_priority);
+    if (!error.ok()) return;
     auto batch = std::make_unique<RecvBatch>();
     while (!stop.load(std::memory_order_relaxed)) {
       if (!WaitReadable(fd, busy_poll)) continue;
@@ -191,10 +207,13 @@ struct Receiver {
 struct Reflector {
   int fd = -1;
   bool busy_poll = false;
+  int realtime_priority = 0;
   absl::Status error;
   std::atomic<bool> stop{false};
 
   void Loop() {
+    error = EnterRealtime(realtime_priority);
+    if (!error.ok()) return;
     auto batch = std::make_unique<RecvBatch>();
     while (!stop.load(std::memory_order_relaxed)) {
       if (!WaitReadable(fd, busy_poll)) continue;
@@ -220,18 +239,32 @@ struct Reflector {
   }
 };
 
-// Sleeps until shortly before `due` (CLOCK_MONOTONIC ns), then spins: sleeping alone would
-// overshoot by the scheduler's wake-up latency, spinning alone would burn a core at low rates.
-void WaitUntil(std::uint64_t due) {
+void SleepUntil(std::uint64_t when) {
+  timespec ts{static_cast<time_t>(when / 1'000'000'000), static_cast<long>(when % 1'000'000'000)};
+  ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+}
+
+// Waits until `due` (CLOCK_MONOTONIC ns). Normally it sleeps until shortly before and then spins:
+// sleeping alone would overshoot by the scheduler's wake-up latency, spinning alone would burn a
+// core at low rates. A real-time thread wakes up promptly and must not spin: while it runs, the
+// kernel's softirq thread on its CPU (which finishes the packet work the sender's own system
+// calls defer) cannot, and packets would wait until the trial ends.
+// Returns whether it slept.
+bool WaitUntil(std::uint64_t due, bool realtime) {
   constexpr std::uint64_t kSpinNs = 60'000;
-  std::uint64_t now = MonotonicNs();
-  if (due > now + 2 * kSpinNs) {
-    std::uint64_t wake = due - kSpinNs;
-    timespec ts{static_cast<time_t>(wake / 1'000'000'000), static_cast<long>(wake % 1'000'000'000)};
-    ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+  if (realtime) {
+    if (due <= MonotonicNs()) return false;
+    SleepUntil(due);
+    return true;
+  }
+  bool slept = false;
+  if (due > MonotonicNs() + 2 * kSpinNs) {
+    SleepUntil(due - kSpinNs);
+    slept = true;
   }
   while (MonotonicNs() < due) {
   }
+  return slept;
 }
 
 struct SendOutcome {
@@ -247,6 +280,8 @@ SendOutcome Send(int fd, const TrialConfig& config, std::uint16_t trial, std::ui
   // Timer slack defaults to 50 us, longer than the gap between batches at moderate rates.
   ::prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   SendOutcome out;
+  out.error = EnterRealtime(config.realtime_priority);
+  if (!out.error.ok()) return out;
   std::vector<std::vector<std::uint8_t>> buffers(batch,
                                                  std::vector<std::uint8_t>(config.payload_bytes));
   std::vector<iovec> iov(batch);
@@ -261,6 +296,11 @@ SendOutcome Send(int fd, const TrialConfig& config, std::uint16_t trial, std::ui
   const double ns_per_packet = paced ? 1e9 / config.rate_pps : 0;
   const std::uint64_t start = MonotonicNs();
   const std::uint64_t deadline = start + static_cast<std::uint64_t>(config.duration.count());
+  const bool realtime = config.realtime_priority > 0;
+  // A real-time sender that never sleeps (unthrottled, or behind schedule) gives the CPU away
+  // briefly this often, for the same reason WaitUntil does not spin.
+  constexpr std::uint64_t kRealtimeYieldNs = 500'000;
+  std::uint64_t last_yield = start;
   std::uint64_t seq = 0;
   while (true) {
     if (config.cancel != nullptr && config.cancel->load(std::memory_order_relaxed)) {
@@ -270,10 +310,17 @@ SendOutcome Send(int fd, const TrialConfig& config, std::uint16_t trial, std::ui
     int k = batch;
     if (paced) {
       if (seq >= total) break;
-      WaitUntil(start + static_cast<std::uint64_t>(static_cast<double>(seq) * ns_per_packet));
+      if (WaitUntil(start + static_cast<std::uint64_t>(static_cast<double>(seq) * ns_per_packet),
+                    realtime)) {
+        last_yield = MonotonicNs();
+      }
       k = static_cast<int>(std::min<std::uint64_t>(batch, total - seq));
     } else if (MonotonicNs() >= deadline) {
       break;
+    }
+    if (realtime && MonotonicNs() - last_yield > kRealtimeYieldNs) {
+      SleepUntil(MonotonicNs() + 1'000);
+      last_yield = MonotonicNs();
     }
     const std::uint64_t stamp = MonotonicNs();
     for (int i = 0; i < k; ++i) {
@@ -350,6 +397,9 @@ absl::StatusOr<TrialResult> TrafficGenerator::Run(const TrialConfig& config) {
   }
   if (config.duration.count() <= 0) return absl::InvalidArgumentError("duration: must be > 0");
   if (config.drain.count() < 0) return absl::InvalidArgumentError("drain: must be >= 0");
+  if (config.realtime_priority < 0 || config.realtime_priority > 99) {
+    return absl::InvalidArgumentError("realtime_priority: must be in [0, 99]");
+  }
   if (config.batch < 0 || config.batch > 1024) {
     return absl::InvalidArgumentError("batch: must be in [0, 1024]");
   }
@@ -373,6 +423,7 @@ absl::StatusOr<TrialResult> TrafficGenerator::Run(const TrialConfig& config) {
   receiver.fd = echo ? client_.get() : server_.get();
   receiver.trial = trial;
   receiver.busy_poll = config.busy_poll;
+  receiver.realtime_priority = config.realtime_priority;
   receiver.tracker = SequenceTracker(static_cast<std::uint32_t>(
       std::min<std::uint64_t>(total, std::numeric_limits<std::uint32_t>::max())));
   receiver.samples.reserve(
@@ -380,6 +431,7 @@ absl::StatusOr<TrialResult> TrafficGenerator::Run(const TrialConfig& config) {
   Reflector reflector;
   reflector.fd = server_.get();
   reflector.busy_poll = false;  // the client's receiver and sender need the cores more
+  reflector.realtime_priority = config.realtime_priority;
 
   std::thread receive_thread([&receiver] { receiver.Loop(); });
   std::thread reflect_thread;

@@ -48,6 +48,10 @@ struct TrialConfig {
   int batch = 0;
   // The receiver polls its socket without sleeping (lower, steadier delay; costs a core).
   bool busy_poll = false;
+  // SCHED_FIFO priority (1..99) for the trial's threads, so other work on the machine does not
+  // preempt them; 0 = normal scheduling. Needs CAP_SYS_NICE. The kernel's RT throttling
+  // (sched_rt_runtime_us) still leaves other tasks a share of each second.
+  int realtime_priority = 0;
   // When set and it becomes true, the sender stops early and Run returns CANCELLED.
   const std::atomic<bool>* cancel = nullptr;
 };

@@ -43,7 +43,10 @@ path, and writes one JSON document. Paths are set up in fresh namespaces and alw
   --rtt-rate=PPS         echo trial rate (0 = skip)        --rtt-ms=N     echo trial length
   --tcp-seconds=N        iperf3 test length (0 = skip)     --tcp-repeats=N
   --iperf3=PATH          iperf3 program
+  --no-tcp-realtime      run iperf3 with normal scheduling (default: at the --realtime priority)
   --busy-poll            receivers poll without sleeping
+  --realtime=PRIO        SCHED_FIFO priority of the generator's threads, shielding them from
+                         other load on the machine (default 50, 0 with --smoke; 0 = off)
   --socket-buffer=BYTES  SO_RCVBUF/SO_SNDBUF of the generator's sockets (default 2 MiB)
   --out=FILE             write the JSON here (default: stdout)
   --list-paths           print the built-in paths and exit
@@ -156,10 +159,14 @@ int main(int argc, char** argv) {
       if (!ParseInt(value, &config.tcp_seconds)) return bad();
     } else if (flag == "--tcp-repeats") {
       if (!ParseInt(value, &config.tcp_repeats)) return bad();
+    } else if (flag == "--no-tcp-realtime") {
+      config.tcp_realtime = false;
     } else if (flag == "--iperf3") {
       config.iperf3 = value;
     } else if (flag == "--socket-buffer") {
       if (!ParseInt(value, &config.generator.socket_buffer_bytes)) return bad();
+    } else if (flag == "--realtime") {
+      if (!ParseInt(value, &config.realtime_priority)) return bad();
     } else if (flag == "--busy-poll") {
       config.busy_poll = true;
     } else if (flag == "--out") {
