@@ -3,9 +3,10 @@
 //   topology_crasher <topology.yaml> <health_server binary> <work dir> abort|wait [<run id>]
 //
 // Builds the topology, starts <health_server> in the first node (unix socket in <work dir>), waits
-// until it is healthy, prints "ready run=<run id> daemon=<pid>" and then either abort()s (no
-// cleanup handler runs: leftovers for the sweep) or waits for a signal (SIGTERM/SIGINT exercise
-// the emergency cleanup; SIGKILL leaves leftovers).
+// until it is healthy, prints "ready run=<run id> daemon=<pid>", and waits for a signal. In abort
+// mode SIGUSR1 makes it abort() (no cleanup handler runs: leftovers for the sweep); in wait mode
+// SIGTERM/SIGINT/SIGHUP exercise the emergency cleanup and SIGKILL leaves leftovers.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -34,6 +35,11 @@ int main(int argc, char** argv) {
     topology_options.run_id = *run_id;
   }
   const std::string work_dir = argv[3];
+  // Blocked before any thread starts, so sigwait() below is the only taker.
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, nullptr);
   auto spec = LoadTopologyFile(argv[1]);
   if (!spec.ok()) {
     std::cerr << spec.status() << "\n";
@@ -69,6 +75,13 @@ int main(int argc, char** argv) {
   }
   std::cout << "ready run=" << (*topology)->run_id().str() << " daemon=" << (*process)->pid()
             << std::endl;
-  if (std::string_view(argv[4]) == "abort") std::abort();
+  if (std::string_view(argv[4]) == "abort") {
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    int signal = 0;
+    sigwait(&usr1, &signal);
+    std::abort();
+  }
   while (true) pause();
 }
