@@ -247,7 +247,8 @@ def plot(doc: dict, summary: dict, out_file: str) -> None:
     ax_ndr.set_xlabel("frame size (bytes)")
     ax_ndr.set_ylabel("Mpps")
     ax_ndr.set_title("UDP zero-loss rate (NDR) per path")
-    ax_ndr.legend(fontsize="small")
+    ax_ndr.set_ylim(top=ax_ndr.get_ylim()[1] * 1.25)  # room for the legend
+    ax_ndr.legend(fontsize="small", ncol=2)
 
     tcp = summary["tcp_gbps"]
     names = [p for p in paths if p in tcp]
