@@ -1,8 +1,6 @@
 #include "reference/sdk/elements/authorize.h"
 
 #include <gtest/gtest.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "reference/sdk/elements/test_elements.h"
 #include "reference/sdk/tools/go_time.h"
@@ -13,33 +11,12 @@ namespace {
 
 using testing::MakeChain;
 using testing::Recorder;
+using testing::SelfSignedCertificatePem;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 constexpr char kNsc[] = "spiffe://example.org/nsc";
 constexpr char kNsmgr[] = "spiffe://example.org/nsmgr";
 constexpr char kFwd[] = "spiffe://example.org/forwarder";
-
-std::string SelfSignedCertificatePem(const tools::EcKey& key) {
-  X509* cert = X509_new();
-  X509_set_version(cert, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-  X509_set_pubkey(cert, key.native());
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("t"),
-                             -1, -1, 0);
-  X509_set_issuer_name(cert, name);
-  X509_sign(cert, key.native(), EVP_sha256());
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(bio, cert);
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);  // NOLINT(runtime/int)
-  std::string pem(data, static_cast<size_t>(size));
-  BIO_free(bio);
-  X509_free(cert);
-  return pem;
-}
 
 std::string Token(const tools::EcKey& key, const std::string& sub, const std::string& aud,
                   absl::Time exp = kNow + absl::Minutes(10)) {

@@ -1,14 +1,19 @@
 // Tiny fake elements for the element tests (test-only; not part of nsmcert_sdk_elements).
 #pragma once
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "reference/sdk/chain/chain.h"
+#include "reference/sdk/tools/jwt.h"
 
 namespace nsmcert::sdk::testing {
 
@@ -93,6 +98,29 @@ inline std::shared_ptr<NetworkServiceChain> MakeChain(
     std::vector<std::shared_ptr<NetworkServiceElement>> elements) {
   auto chain = NetworkServiceChain::Make(std::move(elements));
   return chain.ok() ? *chain : nullptr;
+}
+
+// A self-signed certificate (PEM) for `key`, standing in for a peer's TLS certificate.
+inline std::string SelfSignedCertificatePem(const tools::EcKey& key) {
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key.native());
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("t"),
+                             -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509_sign(cert, key.native(), EVP_sha256());
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bio, cert);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);  // NOLINT(runtime/int)
+  std::string pem(data, static_cast<size_t>(size));
+  BIO_free(bio);
+  X509_free(cert);
+  return pem;
 }
 
 }  // namespace nsmcert::sdk::testing
