@@ -51,6 +51,7 @@ std::string FormatRfc3339Nano(absl::Time t, absl::Duration utc_offset) {
   int64_t whole_seconds = 0;
   int64_t nanos = 0;
   SplitSeconds(t, &whole_seconds, &nanos);
+  if (t == absl::InfiniteFuture() || t == absl::InfinitePast()) nanos = 0;
 
   std::string out = absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d", civil.year(), civil.month(),
                                     civil.day(), civil.hour(), civil.minute(), civil.second());

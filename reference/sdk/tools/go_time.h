@@ -20,7 +20,8 @@ namespace nsmcert::sdk::tools {
 // Formats `t` as Go does with time.RFC3339Nano. `utc_offset` selects the zone the text is written
 // in (Go writes a time in its own location; NSM components mostly use UTC or the host's zone); it
 // must be a whole number of minutes within ±24h, otherwise UTC is used. Years outside 0000..9999
-// are not representable in this format; such times are formatted with their year digits as-is.
+// are not representable in this format; such times are formatted with their year digits as-is, and
+// infinite times as the furthest civil second absl represents.
 std::string FormatRfc3339Nano(absl::Time t, absl::Duration utc_offset = absl::ZeroDuration());
 
 // Parses RFC 3339 text as Go's time.Parse(time.RFC3339Nano, ...) accepts it: a four-digit year,

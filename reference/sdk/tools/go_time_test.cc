@@ -39,6 +39,12 @@ TEST(FormatRfc3339NanoTest, InvalidOffsetFallsBackToUtc) {
   EXPECT_EQ(FormatRfc3339Nano(t, absl::Hours(25)), "2026-11-26T14:03:05Z");
 }
 
+TEST(FormatRfc3339NanoTest, InfiniteTimesHaveNoFraction) {
+  const std::string text = FormatRfc3339Nano(absl::InfiniteFuture());
+  EXPECT_EQ(text.find('.'), std::string::npos) << text;
+  EXPECT_EQ(text.back(), 'Z');
+}
+
 TEST(FormatRfc3339NanoTest, BeforeTheEpoch) {
   EXPECT_EQ(FormatRfc3339Nano(Utc(1969, 12, 31, 23, 59, 59, 250000000)), "1969-12-31T23:59:59.25Z");
   EXPECT_EQ(FormatRfc3339Nano(Utc(1, 1, 1, 0, 0, 0)), "0001-01-01T00:00:00Z");

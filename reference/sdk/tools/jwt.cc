@@ -148,14 +148,15 @@ absl::StatusOr<JwtClaims> ClaimsFromJson(const Json& payload) {
     }
   }
   if (auto it = payload.find("exp"); it != payload.end() && !it->is_null()) {
-    if (it->is_number_integer()) {
-      claims.expires_at = absl::FromUnixSeconds(it->get<int64_t>());
-    } else if (it->is_number_unsigned()) {
+    // nlohmann counts unsigned numbers as integers too, so test for unsigned first.
+    if (it->is_number_unsigned()) {
       const uint64_t seconds = it->get<uint64_t>();
       if (seconds > static_cast<uint64_t>(INT64_MAX)) {
         return absl::InvalidArgumentError("JWT claim \"exp\" is out of range");
       }
       claims.expires_at = absl::FromUnixSeconds(static_cast<int64_t>(seconds));
+    } else if (it->is_number_integer()) {
+      claims.expires_at = absl::FromUnixSeconds(it->get<int64_t>());
     } else if (it->is_number_float()) {
       const double seconds = it->get<double>();
       if (!std::isfinite(seconds) || std::fabs(seconds) > 1e15) {

@@ -440,6 +440,7 @@ TEST(ParseJwtUnverifiedTest, RejectsMalformed) {
       {Unsigned(R"({"alg":"ES256"})", R"({"aud":{}})"), "aud"},
       {Unsigned(R"({"alg":"ES256"})", R"({"exp":"soon"})"), "exp"},
       {Unsigned(R"({"alg":"ES256"})", R"({"exp":1e300})"), "exp"},
+      {Unsigned(R"({"alg":"ES256"})", R"({"exp":18446744073709551615})"), "exp"},
       {std::string(70000, 'a'), "allowed"},
   };
   for (const Case& c : cases) {

@@ -12,6 +12,13 @@ namespace {
 
 using internal::Cat;
 
+bool IsBlank(std::string_view s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\v' && c != '\f') return false;
+  }
+  return true;
+}
+
 std::string_view TrimSpaces(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -44,7 +51,7 @@ void AddClientInfoTo(LabelMapT& labels, const EnvLookup& env) {
 
 absl::StatusOr<std::map<std::string, std::string>> ParseColonLabels(std::string_view text) {
   std::map<std::string, std::string> labels;
-  if (TrimSpaces(text).empty()) return labels;
+  if (IsBlank(text)) return labels;
   for (std::string_view item : internal::Split(text, ',')) {
     const std::vector<std::string_view> key_value = internal::Split(item, ':');
     if (key_value.size() != 2) {
@@ -58,7 +65,7 @@ absl::StatusOr<std::map<std::string, std::string>> ParseColonLabels(std::string_
 
 absl::StatusOr<std::map<std::string, std::string>> ParseEqualsLabels(std::string_view text) {
   std::map<std::string, std::string> labels;
-  if (TrimSpaces(text).empty()) return labels;
+  if (IsBlank(text)) return labels;
   for (std::string_view item : internal::Split(text, ',')) {
     const std::vector<std::string_view> key_value = internal::Split(item, '=');
     if (key_value.size() != 2 || TrimSpaces(key_value[0]).empty()) {

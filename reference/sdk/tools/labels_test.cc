@@ -28,6 +28,7 @@ TEST(ParseColonLabelsTest, EnvconfigMapSyntax) {
               ElementsAre(Pair("app", "icmp"), Pair("color", "blue")));
   EXPECT_THAT(*ParseColonLabels(""), IsEmpty());
   EXPECT_THAT(*ParseColonLabels("   "), IsEmpty());
+  EXPECT_THAT(*ParseColonLabels(" \t\n"), IsEmpty());
   // Verbatim, like envconfig: no trimming; empty keys and values are kept; last one wins.
   EXPECT_THAT(*ParseColonLabels("a: b ,:x,c:,a:z"),
               ElementsAre(Pair("", "x"), Pair("a", "z"), Pair("c", "")));

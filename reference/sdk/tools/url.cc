@@ -106,6 +106,7 @@ absl::StatusOr<UrlParts> SplitUrl(std::string_view text) {
           PercentDecode(userinfo.substr(0, userinfo.find(':')), false);
       if (!user) return Invalid(text, "bad percent escape in user info");
       parts.user = *user;
+      parts.has_user_info = true;
       authority = authority.substr(at + 1);
     }
     std::string_view host = authority;
@@ -165,7 +166,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseQuery(
 absl::StatusOr<NsmUrl> ParseNsmUrl(std::string_view text) {
   absl::StatusOr<UrlParts> parts = SplitUrl(text);
   if (!parts.ok()) return parts.status();
-  if (!parts->user.empty() || text.find('@') != std::string_view::npos) {
+  if (parts->has_user_info) {
     return Invalid(text, "user info is not allowed");
   }
   if (!parts->raw_query.empty() || text.find('?') != std::string_view::npos) {

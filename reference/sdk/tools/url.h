@@ -19,6 +19,7 @@ namespace nsmcert::sdk::tools {
 struct UrlParts {
   std::string scheme;          // lowercased
   bool has_authority = false;  // "//" followed the scheme
+  bool has_user_info = false;  // the authority had a `user@` part
   std::string user;            // user name of the user info, percent-decoded
   std::string host;            // host name; IPv6 without brackets
   std::string port;            // decimal digits, possibly empty

@@ -71,6 +71,7 @@ TEST(ParseNsmUrlTest, Unix) {
   EXPECT_TRUE(IsLocalUrl(url));
   EXPECT_EQ(MustParse("unix:/tmp/x.sock").path, "/tmp/x.sock");
   EXPECT_EQ(MustParse("UNIX:///tmp/x.sock").path, "/tmp/x.sock");
+  EXPECT_EQ(MustParse("unix:///run/nsm@node/a%20b.sock").path, "/run/nsm@node/a b.sock");
 }
 
 TEST(ParseNsmUrlTest, Tcp) {
@@ -122,6 +123,7 @@ TEST(ParseNsmUrlTest, RejectsWithReasons) {
            {"tcp://10.0.0.1:5001/path", "no path"},
            {"tcp:10.0.0.1:5001", "//host:port"},
            {"tcp://user@10.0.0.1:5001", "user info"},
+           {"tcp://@10.0.0.1:5001", "user info"},
            {"tcp://10.0.0.1:5001?x=1", "query"},
            {"unix:///x#y", "fragment"},
            {"inode://4", "inode://<device>/<inode>"},
