@@ -55,7 +55,9 @@ class PacketVerifier {
   explicit PacketVerifier(PacketSource* source, VerifierOptions options = {});
 
   // Takes every packet the source already has, without waiting, and forgets it together with all
-  // unclaimed packets. Call it right before the stimulus.
+  // unclaimed packets. Call it right before the stimulus. (A packet still on its way from the
+  // kernel to a live capture can arrive after Flush; captures run in immediate mode to keep that
+  // window to microseconds.)
   void Flush();
 
   // A packet matching `expected` arrives (or has arrived unclaimed) within `timeout`.
