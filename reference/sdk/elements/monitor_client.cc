@@ -26,8 +26,7 @@ struct MonitorClient::Follower {
   std::optional<connection::Connection> Map(const connection::Connection& downstream,
                                             connection::ConnectionEventType type) {
     std::lock_guard lock(mu);
-    connection::State state =
-        type == connection::DELETE ? connection::DOWN : downstream.state();
+    connection::State state = type == connection::DELETE ? connection::DOWN : downstream.state();
     if (type == connection::INITIAL_STATE_TRANSFER && state == view.state()) return std::nullopt;
     connection::Connection mapped = view;
     const uint32_t own_index = view.path().index();
@@ -111,9 +110,8 @@ absl::StatusOr<connection::Connection> MonitorClient::Request(
   auto stream = open_(url->url, selector);
   if (!stream.ok()) {
     (void)next.Close(ctx, *conn);
-    return absl::Status(stream.status().code(),
-                        absl::StrCat("monitor: cannot follow ", url->url, ": ",
-                                     stream.status().message()));
+    return absl::Status(stream.status().code(), absl::StrCat("monitor: cannot follow ", url->url,
+                                                             ": ", stream.status().message()));
   }
   auto follower = std::make_shared<Follower>();
   follower->url = url->url;
@@ -128,8 +126,9 @@ absl::StatusOr<connection::Connection> MonitorClient::Request(
     replaced = std::move(slot);
     slot = follower;
   }
-  if (replaced) replaced->StopAndJoin();  // a concurrent Request for the same id cannot happen
-                                          // under begin; this only guards misuse
+  if (replaced)
+    replaced->StopAndJoin();  // a concurrent Request for the same id cannot happen
+                              // under begin; this only guards misuse
   return conn;
 }
 

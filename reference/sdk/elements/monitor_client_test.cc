@@ -63,8 +63,9 @@ class MonitorClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     element_ = std::make_shared<MonitorClient>(
-        monitor_, [this](const std::string& url, const connection::MonitorScopeSelector& selector)
-                      -> absl::StatusOr<std::unique_ptr<ConnectionEventStream>> {
+        monitor_,
+        [this](const std::string& url, const connection::MonitorScopeSelector& selector)
+            -> absl::StatusOr<std::unique_ptr<ConnectionEventStream>> {
           if (url == "tcp://unreachable:1") return absl::UnavailableError("no route");
           urls_.push_back(url);
           selectors_.push_back(selector);
