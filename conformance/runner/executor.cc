@@ -216,7 +216,8 @@ bool WaitForExit(pid_t pid, absl::Duration timeout) {
     }
     if (pidfd >= 0) {
       pollfd fd{pidfd, POLLIN, 0};
-      const auto ms = std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1 << 30);
+      // Wake at least hourly: an infinite wait must not overflow poll's int milliseconds.
+      const int64_t ms = absl::ToInt64Milliseconds(std::min(left, absl::Hours(1))) + 1;
       poll(&fd, 1, static_cast<int>(ms));  // EINTR or readiness: re-check above
     } else {
       // Kernels before 5.3 have no pidfd: poll the status instead.

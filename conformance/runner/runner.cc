@@ -66,8 +66,16 @@ absl::StatusOr<RunResult> Runner::Run() {
     return absl::InvalidArgumentError("timeout: must be positive");
   }
   if (options_.out_dir.empty()) return absl::InvalidArgumentError("no output directory");
-  if (options_.isolation == Isolation::kProcess && options_.executable.empty()) {
-    return absl::InvalidArgumentError("process isolation needs the executable to re-run");
+  std::error_code error;
+  if (options_.isolation == Isolation::kProcess) {
+    if (options_.executable.empty()) {
+      return absl::InvalidArgumentError("process isolation needs the executable to re-run");
+    }
+    // Each case process reads the manifest again from its file.
+    if (!std::filesystem::is_regular_file(manifest_.source, error)) {
+      return absl::InvalidArgumentError(Cat("process isolation needs the manifest as a file; \"",
+                                            manifest_.source, "\" is not one"));
+    }
   }
   absl::StatusOr<CaseFilter> filter = CaseFilter::Parse(options_.filter);
   if (!filter.ok()) return filter.status();
@@ -80,7 +88,6 @@ absl::StatusOr<RunResult> Runner::Run() {
             registry_.Entries().size(), " case(s) in the catalogue): nothing to certify"));
   }
 
-  std::error_code error;
   const std::filesystem::path out_dir = std::filesystem::absolute(options_.out_dir, error);
   if (absl::Status s = PrepareOutputDir(out_dir); !s.ok()) return s;
   if (!manifest_.source.empty() && std::filesystem::is_regular_file(manifest_.source, error)) {

@@ -202,6 +202,14 @@ TEST_F(ThreadRunTest, RunThatCannotStartIsAnError) {
   EXPECT_EQ(Runner(registry_, manifest_, options).Run().status().code(),
             absl::StatusCode::kInvalidArgument);
   options = Options();
+  options.isolation = Isolation::kProcess;
+  options.executable = kTestcasesBinary;
+  Manifest from_text = manifest_;
+  from_text.source = "inline";
+  EXPECT_EQ(Runner(registry_, from_text, options).Run().status().code(),
+            absl::StatusCode::kInvalidArgument)
+      << "case processes read the manifest from its file";
+  options = Options();
   std::filesystem::create_directories(dir_ / "foreign");
   testing::WriteFile(dir_ / "foreign" / "keep.txt", "mine");
   options.out_dir = dir_ / "foreign";
