@@ -7,8 +7,8 @@
 //   TEST-SOFT-001   SHOULD monitor     fails two soft checks
 //   TEST-THROW-001  MUST negative      throws in Act
 //   TEST-ERROR-001  MUST negative      Arrange returns a plain (harness) error
-//   TEST-HANG-001   MUST heal          waits in Act until cancelled
-//   TEST-STUCK-001  MUST heal          ignores cancellation (process isolation only)
+//   TEST-HANG-001   MUST heal          waits in Act until cancelled (timeout 1s)
+//   TEST-STUCK-001  MUST heal          ignores cancellation (process isolation only; 1s)
 //   TEST-CRASH-001  MUST negative      aborts (process isolation only)
 //   TEST-NA-001     MUST context       needs ipv6 and mechanism.wireguard
 //   TEST-SKIP-001   MAY selection      skips: "needs two forwarders"
@@ -115,7 +115,9 @@ NSMCERT_REGISTER_CASE(ErrorCase);
 class HangCase : public Case {
  public:
   static CaseInfo Info() {
-    return MakeInfo("TEST-HANG-001", "waits until cancelled", Level::kMust, Area::kHeal);
+    CaseInfo info = MakeInfo("TEST-HANG-001", "waits until cancelled", Level::kMust, Area::kHeal);
+    info.timeout = absl::Seconds(1);  // its own timeout, shorter than any run's default
+    return info;
   }
   absl::Status Act(CaseContext& context) override {
     // Polls like a case waiting for an event that never comes, with cancellation honoured.
@@ -128,7 +130,9 @@ NSMCERT_REGISTER_CASE(HangCase);
 class StuckCase : public Case {
  public:
   static CaseInfo Info() {
-    return MakeInfo("TEST-STUCK-001", "ignores cancellation", Level::kMust, Area::kHeal);
+    CaseInfo info = MakeInfo("TEST-STUCK-001", "ignores cancellation", Level::kMust, Area::kHeal);
+    info.timeout = absl::Seconds(1);
+    return info;
   }
   absl::Status Act(CaseContext& context) override {
     if (!context.runs_in_own_process()) return CaseSkip("needs process isolation");
