@@ -44,6 +44,14 @@ absl::StatusOr<std::unique_ptr<typename ServiceOf<Types>::Service::Stub>> StubFo
   return ServiceOf<Types>::Service::NewStub(*channel);
 }
 
+// The call's client context. With a deadline the call waits for the channel to become ready
+// instead of failing on the first refused or slow connection attempt, as upstream registry clients
+// dial (WaitForReady); without one it fails fast rather than hang.
+void Prepare(const Context& ctx, grpc::ClientContext& client) {
+  FillClientContext(ctx, client);
+  if (ctx.deadline() != absl::InfiniteFuture()) client.set_wait_for_ready(true);
+}
+
 absl::Status Annotate(const grpc::Status& s, Context& ctx) {
   absl::Status status = FromGrpcStatus(s);
   return absl::Status(status.code(),
@@ -57,7 +65,7 @@ absl::StatusOr<typename Types::Resource> CallRegister(ChannelPool& pool, Context
   auto stub = StubFor<Types>(pool, ctx);
   if (!stub.ok()) return stub.status();
   grpc::ClientContext client;
-  FillClientContext(ctx, client);
+  Prepare(ctx, client);
   typename Types::Resource reply;
   grpc::Status status = (*stub)->Register(&client, resource, &reply);
   CollectResponseMetadata(client, ctx);
@@ -72,7 +80,7 @@ absl::Status CallUnregister(ChannelPool& pool, Context& ctx, typename Types::Res
   auto stub = StubFor<Types>(pool, ctx);
   if (!stub.ok()) return stub.status();
   grpc::ClientContext client;
-  FillClientContext(ctx, client);
+  Prepare(ctx, client);
   google::protobuf::Empty reply;
   grpc::Status status = (*stub)->Unregister(&client, resource, &reply);
   CollectResponseMetadata(client, ctx);
@@ -127,7 +135,7 @@ absl::Status CallFind(ChannelPool& pool, Context& ctx, const typename Types::Que
   auto stub = StubFor<Types>(pool, ctx);
   if (!stub.ok()) return stub.status();
   grpc::ClientContext client;
-  FillClientContext(ctx, client);
+  Prepare(ctx, client);
   auto reader = (*stub)->Find(&client, query);
   absl::Status sink_status;
   {

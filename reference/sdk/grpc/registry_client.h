@@ -2,10 +2,11 @@
 // and Unregister over gRPC to the URL in the context's ClientUrl.
 //
 // Each call carries the context's outgoing metadata (e.g. the registry `path` JSON an earlier
-// element put there) and its deadline; the server's response headers land in
-// ctx.response_metadata() once the call finished, for an earlier element to read back. `next`
-// (normally the tail) runs only after a successful remote call: Register passes it the server's
-// reply as the resource.
+// element put there) and its deadline (with a deadline, the call waits for the channel to become
+// ready, as upstream registry clients do; without one it fails fast); the server's response headers
+// land in ctx.response_metadata() once the call finished, for an earlier element to read back.
+// `next` (normally the tail) runs only after a successful remote call: Register passes it the
+// server's reply as the resource.
 //
 // Find streams every response the server sends into the caller's sink. A non-watch Find returns
 // when the server ends the stream. A watch Find runs until the server ends it, the sink refuses a

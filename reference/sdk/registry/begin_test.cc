@@ -65,6 +65,11 @@ class Gate : public NseRegistryElement {
     std::lock_guard lock(mu_);
     return factory_;
   }
+  // A kept factory holds the chain, and this element is in it: drop it to free the chain.
+  void ForgetFactory() {
+    std::lock_guard lock(mu_);
+    factory_.reset();
+  }
 
  private:
   std::mutex mu_;
@@ -80,6 +85,7 @@ class Gate : public NseRegistryElement {
 class BeginTest : public ::testing::Test {
  protected:
   void SetUp() override { chain_ = *NseRegistryChain::Make({begin_, gate_}); }
+  void TearDown() override { gate_->ForgetFactory(); }
   std::shared_ptr<NseBegin> begin_ = std::make_shared<NseBegin>();
   std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
   std::shared_ptr<NseRegistryChain> chain_;
