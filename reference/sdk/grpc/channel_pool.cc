@@ -2,31 +2,14 @@
 
 #include <grpcpp/create_channel.h>
 
-#include "absl/strings/str_cat.h"
+#include "reference/sdk/tools/url.h"
 
 namespace nsmcert::sdk {
 
 absl::StatusOr<std::string> GrpcTarget(std::string_view url) {
-  constexpr std::string_view kUnix = "unix://";
-  constexpr std::string_view kTcp = "tcp://";
-  if (url.starts_with(kUnix)) {
-    std::string_view path = url.substr(kUnix.size());
-    if (path.empty() || path.front() != '/') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("url \"", std::string(url), "\": unix path must be absolute"));
-    }
-    return absl::StrCat("unix:", std::string(path));
-  }
-  if (url.starts_with(kTcp)) {
-    std::string_view hostport = url.substr(kTcp.size());
-    if (hostport.empty() || hostport.find(':') == std::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("url \"", std::string(url), "\": expected tcp://host:port"));
-    }
-    return std::string(hostport);
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("url \"", std::string(url), "\": scheme must be unix:// or tcp://"));
+  auto parsed = tools::ParseNsmUrl(url);
+  if (!parsed.ok()) return parsed.status();
+  return tools::GrpcDialTarget(*parsed);
 }
 
 ChannelPool::ChannelPool(std::shared_ptr<grpc::ChannelCredentials> credentials)

@@ -23,7 +23,8 @@ struct ClientUrl {
 };
 
 // Turns an NSM URL into a gRPC target: `unix:///abs/path` → `unix:/abs/path`, `tcp://host:port` →
-// `host:port`. Anything else is INVALID_ARGUMENT naming the URL.
+// `host:port` (tools::ParseNsmUrl + tools::GrpcDialTarget). A malformed URL is INVALID_ARGUMENT
+// naming it; an inode URL or a tcp URL without host is FAILED_PRECONDITION.
 absl::StatusOr<std::string> GrpcTarget(std::string_view url);
 
 // Thread-safe.
