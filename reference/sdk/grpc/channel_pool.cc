@@ -21,10 +21,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelPool::Get(std::string_view
   absl::StatusOr<std::string> target = GrpcTarget(url);
   if (!target.ok()) return target.status();
   grpc::ChannelArguments args;
-  // Reconnect quickly after a peer restarts (heal): the default backoff grows to minutes.
+  // Reconnect quickly after a peer restarts (heal): the default backoff grows to minutes. The
+  // minimum reconnect backoff is left at its default because gRPC also uses it as the connect
+  // timeout, and a short one fails connects on a loaded machine.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   auto channel = grpc::CreateCustomChannel(*target, credentials_, args);
   channels_.emplace(std::string(url), channel);
   return channel;
