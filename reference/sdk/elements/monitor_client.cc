@@ -56,6 +56,12 @@ struct MonitorClient::Follower {
         }
         return;
       }
+      if (event->type() == connection::INITIAL_STATE_TRANSFER && event->connections().empty()) {
+        // The selector names our segment: the next hop no longer holds the connection (closed
+        // before we subscribed, or the hop restarted).
+        if (auto down = MarkDown()) monitor->Update(*down);
+        continue;
+      }
       for (const auto& [id, conn] : event->connections()) {
         if (auto mapped = Map(conn, event->type())) monitor->Update(*mapped);
       }

@@ -11,7 +11,8 @@
 // - Events are mapped onto the hop's own view: its connection with the downstream path (index
 //   reset to its own), context and state; a DELETE becomes state DOWN. They are published as
 //   UPDATE. An event that changes nothing is suppressed, as is an initial transfer whose state
-//   equals the known one.
+//   equals the known one. An initial transfer without the connection (the next hop no longer
+//   holds it) counts as DOWN.
 // - If the stream fails (the next hop died or restarted), UPDATE with state DOWN is published once
 //   and the stream is not reopened; the next Request for the connection opens a new one.
 // - Close stops following before the Close goes downstream, so a hop's own Close never shows up

@@ -150,6 +150,16 @@ TEST_F(MonitorClientTest, ADeleteDownstreamIsPublishedAsDownInTheHopsView) {
   EXPECT_FALSE(subscription_->Next(absl::Milliseconds(20)).has_value());
 }
 
+TEST_F(MonitorClientTest, AnInitialTransferWithoutTheConnectionIsDown) {
+  ASSERT_TRUE(Forward().ok());
+  connection::ConnectionEvent empty;
+  empty.set_type(connection::INITIAL_STATE_TRANSFER);
+  Push(streams_[0], empty);
+  auto event = subscription_->Next(kWait);
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(event->connections().at("mgr-1").state(), connection::DOWN);
+}
+
 TEST_F(MonitorClientTest, ABrokenStreamIsPublishedAsDownOnce) {
   ASSERT_TRUE(Forward().ok());
   Push(streams_[0], absl::UnavailableError("forwarder died"));

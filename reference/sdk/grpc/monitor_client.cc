@@ -1,5 +1,6 @@
 #include "reference/sdk/grpc/monitor_client.h"
 
+#include "absl/strings/str_cat.h"
 #include "reference/sdk/grpc/status.h"
 
 namespace nsmcert::sdk {
@@ -39,6 +40,10 @@ absl::StatusOr<connection::ConnectionEvent> MonitorConnectionGrpcStream::Next() 
     final_ = absl::CancelledError("monitor stream cancelled");
   } else if (status.ok()) {
     final_ = absl::UnavailableError("monitor stream ended by the server");
+  } else if (status.error_code() == grpc::StatusCode::CANCELLED) {
+    // Only our own Cancel() reads as CANCELLED; a server shutting down cancels calls too.
+    final_ = absl::UnavailableError(
+        absl::StrCat("monitor stream cancelled by the server: ", status.error_message()));
   } else {
     final_ = FromGrpcStatus(status);
   }

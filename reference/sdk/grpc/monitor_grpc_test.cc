@@ -10,8 +10,15 @@
 #include <string>
 #include <thread>
 
+#include "reference/sdk/elements/begin.h"
+#include "reference/sdk/elements/clienturl.h"
+#include "reference/sdk/elements/monitor.h"
+#include "reference/sdk/elements/monitor_client.h"
+#include "reference/sdk/elements/updatepath.h"
 #include "reference/sdk/grpc/monitor_client.h"
 #include "reference/sdk/grpc/monitor_server.h"
+#include "reference/sdk/grpc/network_service_client.h"
+#include "reference/sdk/grpc/network_service_server.h"
 
 namespace nsmcert::sdk {
 namespace {
@@ -137,6 +144,114 @@ TEST_F(MonitorGrpcTest, AnUnreachableServerIsAnError) {
 TEST_F(MonitorGrpcTest, ABadUrlIsRejected) {
   auto stream = GrpcConnectionEventStreamOpener(channels_)("http://x", {});
   EXPECT_EQ(stream.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// DOWN propagation over the wire: a hop follows its next hop's monitor with MonitorClient and
+// republishes what happens there (spec 7 "Propagation", scenario E.46).
+class DownPropagationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto chain =
+        NetworkServiceChain::Make({std::make_shared<UpdatePath>("nse"), std::make_shared<Begin>(),
+                                   std::make_shared<MonitorServer>(nse_monitor_)});
+    ASSERT_TRUE(chain.ok());
+    nse_chain_ = *chain;
+    network_service_ = std::make_unique<NetworkServiceGrpcServer>(nse_chain_);
+    monitor_service_ = std::make_unique<MonitorConnectionGrpcServer>(nse_monitor_);
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("unix:" + dir_.path() + "/nse.sock",
+                             grpc::InsecureServerCredentials());
+    builder.RegisterService(network_service_.get());
+    builder.RegisterService(monitor_service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+
+    auto channels = std::make_shared<ChannelPool>();
+    follower_ =
+        std::make_shared<MonitorClient>(hop_monitor_, GrpcConnectionEventStreamOpener(channels));
+    auto hop = NetworkServiceChain::Make(
+        {std::make_shared<UpdatePath>("fwd"), std::make_shared<Begin>(),
+         std::make_shared<ClientUrlElement>("unix://" + dir_.path() + "/nse.sock"), follower_,
+         std::make_shared<NetworkServiceGrpcClient>(channels)});
+    ASSERT_TRUE(hop.ok());
+    hop_chain_ = *hop;
+    subscription_ = hop_monitor_->Subscribe({});
+    ASSERT_TRUE(subscription_->Next(absl::Seconds(5)).has_value());
+  }
+  void TearDown() override {
+    if (server_) {
+      monitor_service_->Stop();
+      server_->Shutdown();
+    }
+  }
+
+  // Waits for the hop's monitor to report its connection with `state`.
+  bool SawState(const std::string& id, connection::State state) {
+    for (int i = 0; i < 100; ++i) {
+      auto event = subscription_->Next(absl::Milliseconds(100));
+      if (event.has_value() && event->connections().contains(id) &&
+          event->connections().at(id).state() == state) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  TempDir dir_;
+  std::shared_ptr<ConnectionMonitor> nse_monitor_ = std::make_shared<ConnectionMonitor>();
+  std::shared_ptr<ConnectionMonitor> hop_monitor_ = std::make_shared<ConnectionMonitor>();
+  std::shared_ptr<NetworkServiceChain> nse_chain_;
+  std::unique_ptr<NetworkServiceGrpcServer> network_service_;
+  std::unique_ptr<MonitorConnectionGrpcServer> monitor_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<MonitorClient> follower_;
+  std::shared_ptr<NetworkServiceChain> hop_chain_;
+  std::unique_ptr<MonitorSubscription> subscription_;
+};
+
+TEST_F(DownPropagationTest, TheNextHopClosingTheConnectionIsSeenAsDown) {
+  Context ctx;
+  networkservice::NetworkServiceRequest request;
+  auto conn = hop_chain_->Request(ctx, request);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  EXPECT_EQ(follower_->following(), 1u);
+  // The NSE closes its side on its own (as its timeout would).
+  auto nse_view = nse_monitor_->Connections();
+  ASSERT_EQ(nse_view.size(), 1u);
+  Context nse_ctx;
+  connection::Connection nse_conn = nse_view.begin()->second;
+  nse_conn.mutable_path()->set_index(0);
+  nse_conn.set_id(nse_conn.path().path_segments(0).id());
+  ASSERT_TRUE(nse_chain_->Close(nse_ctx, nse_conn).ok());
+  EXPECT_TRUE(SawState(conn->id(), connection::DOWN));
+  Context close_ctx;
+  ASSERT_TRUE(hop_chain_->Close(close_ctx, *conn).ok());
+}
+
+TEST_F(DownPropagationTest, ANextHopThatGoesAwayIsSeenAsDown) {
+  Context ctx;
+  networkservice::NetworkServiceRequest request;
+  auto conn = hop_chain_->Request(ctx, request);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  monitor_service_->Stop();
+  server_->Shutdown();
+  server_.reset();
+  EXPECT_TRUE(SawState(conn->id(), connection::DOWN));
+  // The hop's own Close still clears its state although the next hop is gone.
+  Context close_ctx;
+  EXPECT_FALSE(hop_chain_->Close(close_ctx, *conn).ok());
+  EXPECT_EQ(follower_->following(), 0u);
+}
+
+TEST_F(DownPropagationTest, TheHopsOwnCloseIsNotReportedAsDown) {
+  Context ctx;
+  networkservice::NetworkServiceRequest request;
+  auto conn = hop_chain_->Request(ctx, request);
+  ASSERT_TRUE(conn.ok());
+  Context close_ctx;
+  ASSERT_TRUE(hop_chain_->Close(close_ctx, *conn).ok());
+  EXPECT_FALSE(subscription_->Next(absl::Milliseconds(200)).has_value());
+  EXPECT_TRUE(nse_monitor_->Connections().empty());
 }
 
 }  // namespace
