@@ -36,6 +36,11 @@ struct Heal::Impl : std::enable_shared_from_this<Heal::Impl> {
         if (!broke) return;
         break;
       }
+      // The selector names our segment, so an initial transfer without any connection means the
+      // next hop no longer holds ours.
+      if (event->type() == connection::INITIAL_STATE_TRANSFER && event->connections().empty()) {
+        broke = true;
+      }
       for (const auto& [id, c] : event->connections()) {
         if (event->type() == connection::DELETE || c.state() == connection::DOWN) broke = true;
       }

@@ -6,8 +6,9 @@
 // Guarantees:
 // - After a successful Request with a ClientUrl in the context, the element follows that URL's
 //   MonitorConnections with the selector {path_segments: [{name, id} of this client's segment]}.
-// - A break is an event that carries the connection with state DOWN, or a stream that fails for
-//   any reason other than our own cancel (the nsmgr died or restarted).
+// - A break is an event that carries the connection with state DOWN (or deletes it), an initial
+//   transfer without it, or a stream that fails for any reason other than our own cancel (the
+//   nsmgr died or restarted).
 // - On a break it fires, through begin's EventFactory: a plain re-Request when a liveness probe is
 //   configured and reports the data plane alive; otherwise a reselect (Close of the old path, then
 //   Request with mechanism and endpoint name cleared and state RESELECT_REQUESTED). A failed

@@ -154,6 +154,17 @@ TEST_F(HealTest, ADownEventWithoutLivenessCheckReselects) {
   EXPECT_EQ(heal_->watching(), 1u);
 }
 
+TEST_F(HealTest, AnInitialTransferWithoutTheConnectionIsABreak) {
+  Build();
+  ASSERT_TRUE(Connect().ok());
+  connection::ConnectionEvent empty;
+  empty.set_type(connection::INITIAL_STATE_TRANSFER);
+  Push(0, empty);
+  ASSERT_TRUE(WaitForPendingAttempt());
+  clock_.Advance(absl::ZeroDuration());
+  EXPECT_EQ(heal_->attempts(), 1);
+}
+
 TEST_F(HealTest, ABrokenStreamWithALiveDataPlaneIsAPlainReRequest) {
   Build({.liveness = [](const connection::Connection&) { return true; }});
   ASSERT_TRUE(Connect().ok());
