@@ -144,11 +144,17 @@ TEST_F(PcapCaptureTest, NamespaceGivenAsAnOpenFd) {
 }
 
 TEST_F(PcapCaptureTest, CallingThreadNeverLeavesItsNamespace) {
-  const auto before = std::filesystem::read_symlink("/proc/thread-self/ns/net");
+  const auto own = std::filesystem::read_symlink("/proc/thread-self/ns/net");
   auto capture = StartOnA("icmp");
   ASSERT_TRUE(capture.ok()) << capture.status();
-  EXPECT_EQ(std::filesystem::read_symlink("/proc/thread-self/ns/net"), before);
-  EXPECT_NE(std::filesystem::read_symlink("/proc/self/ns/net"), std::filesystem::path());
+  EXPECT_EQ(std::filesystem::read_symlink("/proc/thread-self/ns/net"), own);
+
+  std::filesystem::path inside;
+  ASSERT_TRUE(RunInNetns(pair_.a->ref(), [&] {
+                inside = std::filesystem::read_symlink("/proc/thread-self/ns/net");
+              }).ok());
+  EXPECT_NE(inside, own);  // the work ran in A's namespace...
+  EXPECT_EQ(std::filesystem::read_symlink("/proc/thread-self/ns/net"), own);  // ...not here
 }
 
 TEST_F(PcapCaptureTest, StartErrorsNameTheirCause) {
