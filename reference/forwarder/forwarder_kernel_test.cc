@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "reference/forwarder/forwarder_server.h"
@@ -79,7 +80,7 @@ class ForwarderKernelTest : public ::testing::Test {
     return ns.ok() ? std::make_unique<TestNetNs>(*std::move(ns)) : nullptr;
   }
 
-  std::unique_ptr<ForwarderServer> MakeForwarder() {
+  std::unique_ptr<ForwarderServer> MakeForwarder(sdk::Clock* clock = nullptr) {
     auto tunnel = DiscoverTunnel(node_->nl(), "192.0.2.1", 4789);
     EXPECT_TRUE(tunnel.ok()) << tunnel.status();
     ForwarderOptions options;
@@ -91,6 +92,7 @@ class ForwarderKernelTest : public ::testing::Test {
     options.ns_registry = ns_registry_;
     options.nse_registry = nse_registry_;
     options.connect = endpoint_;
+    if (clock != nullptr) options.clock = clock;
     auto server = ForwarderServer::Create(options);
     EXPECT_TRUE(server.ok()) << server.status();
     return server.ok() ? *std::move(server) : nullptr;
@@ -423,6 +425,34 @@ TEST_F(ForwarderKernelTest, ARestartedForwarderTakesOverTheDevicesOfAConnectionI
   // The first instance's Close finds nothing left to remove.
   EXPECT_TRUE(Close(*conn).ok());
   ExpectSame(before, Snap());
+}
+
+TEST_F(ForwarderKernelTest, AConnectionClosesWhenItsEndpointsNamespaceIsGone) {
+  sdk::FakeClock clock;
+  std::unique_ptr<ForwarderServer> forwarder = MakeForwarder(&clock);
+  auto node_before = TakeSnapshot(node_->nl());
+  auto nsc_before = TakeSnapshot(nsc_->nl());
+  ASSERT_TRUE(node_before.ok() && nsc_before.ok());
+  auto conn = Send(Request("svc", KernelOffer()), forwarder.get());
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  auto events = forwarder->monitor()->Subscribe(connection::MonitorScopeSelector());
+  ASSERT_TRUE(events->Next(absl::Seconds(1)).has_value());  // the initial transfer
+
+  // The endpoint's last process exits: its namespace and everything in it go away.
+  nse_.reset();
+  // The kernel tears a namespace down asynchronously; give it real time, and the monitor polls.
+  for (int i = 0; i < 100 && endpoint_->closes().empty(); ++i) {
+    clock.Advance(absl::Seconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(endpoint_->closes().size(), 1u);
+  EXPECT_EQ(forwarder->dataplane().size(), 0u);
+  auto deleted = events->Next(absl::Seconds(1));
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_EQ(deleted->type(), connection::DELETE);
+  EXPECT_EQ(*TakeSnapshot(node_->nl()), *node_before);
+  EXPECT_EQ(*TakeSnapshot(nsc_->nl()), *nsc_before);
+  EXPECT_FALSE(nsc_->nl().GetLink("nsm-1").ok());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "reference/forwarder/discover.h"
 #include "reference/forwarder/kernel_server.h"
 #include "reference/forwarder/mechanism_translation.h"
+#include "reference/forwarder/netns_monitor.h"
 #include "reference/forwarder/round_robin.h"
 #include "reference/forwarder/vxlan_server.h"
 #include "reference/sdk/elements/begin.h"
@@ -68,6 +69,14 @@ absl::StatusOr<std::unique_ptr<ForwarderServer>> ForwarderServer::Create(Forward
   offered.tunnel_ip = o.tunnel.ip;
   offered.port = o.tunnel.port;
   offered.tunnel_mtu = o.tunnel.tunnel_mtu;
+  NetNsMonitorOptions netns_monitor;
+  netns_monitor.interval = o.netns_monitor_interval;
+  netns_monitor.forwarder_netns = o.forwarder_netns;
+  netns_monitor.resolver = o.resolver;
+  std::shared_ptr<NetworkServiceElement> endpoint_watch =
+      o.netns_monitor_interval > absl::ZeroDuration()
+          ? std::make_shared<NetNsMonitor>(*o.clock, netns_monitor)
+          : std::make_shared<NetworkServiceElement>();
   DiscoverOptions discover;
   discover.registry_call_timeout = o.registry_call_timeout;
 
@@ -111,6 +120,9 @@ absl::StatusOr<std::unique_ptr<ForwarderServer>> ForwarderServer::Create(Forward
           {std::string(api::mechanism::kKernel), E<KernelServer>(o.resolver)},
           {std::string(api::mechanism::kVxlan), E<VxlanServer>(vxlan)},
       }),
+      // Closes the connection when the local endpoint's namespace (and with it our device) is
+      // gone; before dataplane, so it starts watching only what dataplane built.
+      endpoint_watch,
       // Programs the kernel once the next hop answered (it needs the endpoint's namespace and IP
       // context), and undoes everything downstream if it cannot.
       f.dataplane_,

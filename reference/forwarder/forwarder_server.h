@@ -59,6 +59,9 @@ struct ForwarderOptions {
   // Finds the namespaces named by inodeURL parameters; nullptr = a ProcNetNsResolver owned by the
   // server.
   kernel::NetNsResolver* resolver = nullptr;
+  // How often the links are listed to notice a local endpoint's namespace is gone
+  // (netns_monitor.h); zero switches that off.
+  absl::Duration netns_monitor_interval = absl::Seconds(1);
   // Clock of contexts and timers.
   sdk::Clock* clock = &sdk::Clock::Real();
   // VNI random source (tests).
