@@ -342,8 +342,13 @@ class ForwarderEndToEndTest : public ::testing::Test {
     ASSERT_TRUE(node_a_->nl().CreateVeth("under", "under", &node_b_->ns()).ok());
     ASSERT_TRUE(node_a_->nl().AddAddress("under", "192.0.2.1/24").ok());
     ASSERT_TRUE(node_b_->nl().AddAddress("under", "192.0.2.2/24").ok());
-    ASSERT_TRUE(node_a_->nl().SetUp("under", true).ok());
-    ASSERT_TRUE(node_b_->nl().SetUp("under", true).ok());
+    // The underlay is IPv4 only: an IPv6 link-local address would settle (DAD) at a moment of
+    // its own and make namespace snapshots differ for reasons that have nothing to do with the
+    // forwarder.
+    for (TestNetNs* node : {node_a_.get(), node_b_.get()}) {
+      ASSERT_TRUE(kernel::WriteNetSysctl(node->ns(), "net/ipv6/conf/under/disable_ipv6", "1").ok());
+      ASSERT_TRUE(node->nl().SetUp("under", true).ok());
+    }
   }
 
   std::map<std::string, kernel::testing::NetNsSnapshot> SnapAll() {
