@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -353,6 +354,31 @@ absl::Status Begin::Close(Context& ctx, connection::Connection& conn,
   }
   entry->state = Impl::State::kClosed;
   return status;
+}
+
+absl::Status Begin::CloseAll() {
+  std::vector<std::shared_ptr<EventFactory>> factories;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (const auto& [id, entry] : impl_->entries) factories.push_back(entry->factory);
+  }
+  absl::Status first = absl::OkStatus();
+  for (const auto& factory : factories) {
+    absl::Status s = factory->Close();
+    if (first.ok() && !s.ok()) first = s;
+  }
+  return first;
+}
+
+void Begin::Abandon() {
+  // Entries leave the map here; a call in flight keeps its own until it finishes, and an entry
+  // that is not the current one of its id is never used again. Destroyed outside the lock: an
+  // entry may hold the last reference to the rest of the chain.
+  std::map<std::string, std::shared_ptr<Impl::Entry>> dropped;
+  {
+    std::lock_guard lock(impl_->mu);
+    dropped.swap(impl_->entries);
+  }
 }
 
 size_t Begin::size() const {

@@ -23,7 +23,9 @@
 // that keeps per-connection state or fires events (metadata, timeout, refresh, heal, monitor).
 //
 // Ownership: while a connection is established, begin keeps the rest of its chain alive (it needs
-// it to fire events). Close connections before dropping a chain.
+// it to fire events), which also keeps begin itself alive. Before dropping a chain that may still
+// hold connections, call CloseAll() (graceful: every connection is closed downstream) or Abandon()
+// (the process is going away, or a test simulates its death); otherwise the chain is never freed.
 #pragma once
 
 #include <functional>
@@ -83,6 +85,13 @@ class Begin final : public NetworkServiceElement {
 
   // Number of connection ids with state (established, or with calls in flight).
   size_t size() const;
+
+  // Closes every established connection through the rest of the chain, as a Close event would.
+  // Returns the first error; every connection is closed regardless.
+  absl::Status CloseAll();
+  // Forgets every connection without closing anything downstream, releasing the rest of the chain.
+  // Events fired later for them do nothing.
+  void Abandon();
 
  private:
   struct Impl;

@@ -406,5 +406,39 @@ TEST(Begin, ClientReselectClosesThenRequestsWithoutMechanismAndEndpoint) {
   ASSERT_TRUE(grabber->factory.lock()->Close().ok());
 }
 
+TEST(Begin, CloseAllClosesEveryEstablishedConnection) {
+  auto begin = std::make_shared<Begin>();
+  auto tail = std::make_shared<Recorder>();
+  auto chain = MakeChain({begin, tail});
+  Context ctx;
+  for (const char* id : {"a", "b", "c"}) {
+    auto request = RequestFor(id);
+    ASSERT_TRUE(chain->Request(ctx, request).ok());
+  }
+  ASSERT_TRUE(begin->CloseAll().ok());
+  EXPECT_EQ(tail->close_count(), 3u);
+  EXPECT_EQ(begin->size(), 0u);
+}
+
+TEST(Begin, AbandonForgetsConnectionsAndReleasesTheChain) {
+  auto begin = std::make_shared<Begin>();
+  auto grabber = std::make_shared<FactoryGrabber>();
+  auto tail = std::make_shared<Recorder>();
+  {
+    auto chain = MakeChain({begin, grabber, tail});
+    Context ctx;
+    auto request = RequestFor("a");
+    ASSERT_TRUE(chain->Request(ctx, request).ok());
+  }
+  // The established connection keeps the chain's elements alive...
+  EXPECT_EQ(tail.use_count(), 2);
+  begin->Abandon();
+  // ...until it is forgotten.
+  EXPECT_EQ(tail.use_count(), 1);
+  EXPECT_EQ(begin->size(), 0u);
+  EXPECT_TRUE(grabber->factory.expired());  // later events have nothing to act on
+  EXPECT_EQ(tail->close_count(), 0u);
+}
+
 }  // namespace
 }  // namespace nsmcert::sdk

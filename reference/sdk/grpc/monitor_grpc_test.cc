@@ -151,9 +151,8 @@ TEST_F(MonitorGrpcTest, ABadUrlIsRejected) {
 class DownPropagationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto chain =
-        NetworkServiceChain::Make({std::make_shared<UpdatePath>("nse"), std::make_shared<Begin>(),
-                                   std::make_shared<MonitorServer>(nse_monitor_)});
+    auto chain = NetworkServiceChain::Make({std::make_shared<UpdatePath>("nse"), nse_begin_,
+                                            std::make_shared<MonitorServer>(nse_monitor_)});
     ASSERT_TRUE(chain.ok());
     nse_chain_ = *chain;
     network_service_ = std::make_unique<NetworkServiceGrpcServer>(nse_chain_);
@@ -200,6 +199,7 @@ class DownPropagationTest : public ::testing::Test {
   TempDir dir_;
   std::shared_ptr<ConnectionMonitor> nse_monitor_ = std::make_shared<ConnectionMonitor>();
   std::shared_ptr<ConnectionMonitor> hop_monitor_ = std::make_shared<ConnectionMonitor>();
+  std::shared_ptr<Begin> nse_begin_ = std::make_shared<Begin>();
   std::shared_ptr<NetworkServiceChain> nse_chain_;
   std::unique_ptr<NetworkServiceGrpcServer> network_service_;
   std::unique_ptr<MonitorConnectionGrpcServer> monitor_service_;
@@ -236,6 +236,7 @@ TEST_F(DownPropagationTest, ANextHopThatGoesAwayIsSeenAsDown) {
   monitor_service_->Stop();
   server_->Shutdown();
   server_.reset();
+  nse_begin_->Abandon();  // the NSE process is gone with its state
   EXPECT_TRUE(SawState(conn->id(), connection::DOWN));
   // The hop's own Close still clears its state although the next hop is gone.
   Context close_ctx;
