@@ -38,6 +38,7 @@
 #include "reference/sdk/elements/clienturl.h"
 #include "reference/sdk/elements/updatepath.h"
 #include "reference/sdk/elements/updatetoken.h"
+#include "reference/sdk/grpc/monitor_client.h"
 #include "reference/sdk/grpc/network_service_client.h"
 #include "reference/sdk/grpc/network_service_server.h"
 #include "reference/sdk/grpc/registry_server.h"
@@ -512,6 +513,21 @@ TEST_F(ForwarderEndToEndTest, IcmpCrossesLocalAndRemoteConnectionsAndCloseLeaves
   }
   EXPECT_GE(echo_requests, 3);
   EXPECT_GE(echo_replies, 3);
+
+  // Forwarder A's monitor knows both connections.
+  {
+    auto channel =
+        grpc::CreateChannel("unix:" + dir.File("fwd-a.sock"), grpc::InsecureChannelCredentials());
+    auto stream =
+        sdk::MonitorConnectionGrpcStream::Open(channel, connection::MonitorScopeSelector());
+    auto initial = stream->Next();
+    ASSERT_TRUE(initial.ok()) << initial.status();
+    EXPECT_EQ(initial->type(), connection::INITIAL_STATE_TRANSFER);
+    std::vector<std::string> services;
+    for (const auto& [id, c] : initial->connections()) services.push_back(c.network_service());
+    EXPECT_THAT(services, ::testing::UnorderedElementsAre("local-svc", "remote-svc"));
+    stream->Cancel();
+  }
 
   // Close both; every namespace is as it was.
   for (const auto* conn : {&*local, &*remote}) {
