@@ -1,0 +1,160 @@
+#include "reference/nsc/client.h"
+
+#include "absl/strings/str_cat.h"
+#include "reference/nsc/kernel_mechanism.h"
+#include "reference/nsc/redial.h"
+#include "reference/sdk/elements/begin.h"
+#include "reference/sdk/elements/clientinfo.h"
+#include "reference/sdk/elements/clienturl.h"
+#include "reference/sdk/elements/excludedprefixes.h"
+#include "reference/sdk/elements/metadata.h"
+#include "reference/sdk/elements/refresh.h"
+#include "reference/sdk/elements/updatepath.h"
+#include "reference/sdk/elements/updatetoken.h"
+#include "reference/sdk/grpc/monitor_client.h"
+#include "reference/sdk/grpc/network_service_client.h"
+
+namespace nsmcert::nsc {
+namespace {
+
+using sdk::NetworkServiceElement;
+template <typename T, typename... Args>
+std::shared_ptr<NetworkServiceElement> E(Args&&... args) {
+  return std::make_shared<T>(std::forward<Args>(args)...);
+}
+
+absl::Status Required(bool present, const char* option) {
+  if (present) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("client option ", option, ": required"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<NscClient>> NscClient::Create(NscOptions options) {
+  for (absl::Status s :
+       {Required(!options.name.empty(), "name"),
+        Required(!options.connect_to.empty(), "connect_to"),
+        Required(options.signer != nullptr, "signer"),
+        Required(!options.netns_url.empty(), "netns_url"),
+        Required(options.clock != nullptr, "clock"), Required(options.env != nullptr, "env")}) {
+    if (!s.ok()) return s;
+  }
+  if (auto target = sdk::GrpcTarget(options.connect_to); !target.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("client option connect_to: ", target.status().message()));
+  }
+  std::unique_ptr<NscClient> client(new NscClient());
+  NscClient& c = *client;
+  c.options_ = std::move(options);
+  NscOptions& o = c.options_;
+  if (o.channels == nullptr) o.channels = std::make_shared<sdk::ChannelPool>();
+  if (o.connect == nullptr) o.connect = std::make_shared<sdk::NetworkServiceGrpcClient>(o.channels);
+  if (!o.monitor) o.monitor = sdk::GrpcConnectionEventStreamOpener(o.channels);
+
+  std::vector<std::shared_ptr<NetworkServiceElement>> elements = {
+      // The path starts here: segment {name, connection id}.
+      E<sdk::UpdatePath>(o.name),
+      // Serialises calls per connection; refresh and heal fire their events through it.
+      E<sdk::Begin>(sdk::Begin::Side::kClient),
+      E<sdk::ConnectionMetadata>(),
+  };
+  // Before everything a reselect's Close stops, so that a failed reselect is tried again.
+  c.reselect_retry_ = std::make_shared<ReselectRetry>(o.retry_interval);
+  elements.push_back(c.reselect_retry_);
+  sdk::RefreshOptions refresh;
+  refresh.retry_interval = o.retry_interval;
+  elements.push_back(E<sdk::Refresh>(refresh));
+  // Heal follows the monitor at this URL; connect dials it.
+  elements.push_back(E<sdk::ClientUrlElement>(o.connect_to));
+  if (o.heal) {
+    sdk::HealOptions heal;
+    heal.liveness = o.liveness;
+    heal.retry_interval = o.retry_interval;
+    c.heal_ = std::make_shared<sdk::Heal>(o.monitor, heal);
+    elements.push_back(c.heal_);
+    if (o.liveness && o.liveness_interval > absl::ZeroDuration()) {
+      DataPathMonitorOptions data_path;
+      data_path.liveness = o.liveness;
+      data_path.interval = o.liveness_interval;
+      c.data_path_ = std::make_shared<DataPathMonitor>(data_path);
+      elements.push_back(c.data_path_);
+    }
+  }
+  // Labels before the request leaves: the nsmgr's and forwarder's matches read them.
+  elements.push_back(E<sdk::ClientInfo>(o.env));
+  elements.push_back(E<KernelMechanismClient>(o.netns_url));
+  // Keeps this client's connections from getting overlapping addresses.
+  elements.push_back(E<sdk::ExcludedPrefixesClient>());
+  elements.push_back(E<sdk::UpdateTokenClient>(o.signer));
+  // An nsmgr that could not be reached is dialled afresh next time (it may have restarted).
+  elements.push_back(E<Redial>(o.channels));
+  elements.push_back(o.connect);
+  auto chain = sdk::NetworkServiceChain::Make(std::move(elements));
+  if (!chain.ok()) return chain.status();
+  c.chain_ = *chain;
+  return client;
+}
+
+NscClient::~NscClient() = default;
+
+absl::StatusOr<connection::Connection> NscClient::Request(
+    networkservice::NetworkServiceRequest request, absl::Duration timeout) {
+  sdk::Context ctx(*options_.clock);
+  ctx.set_deadline(ctx.Now() + timeout);
+  auto conn = chain_->Request(ctx, request);
+  if (!conn.ok()) return conn;
+  std::lock_guard lock(mu_);
+  requested_[conn->id()] = *conn;
+  return conn;
+}
+
+absl::StatusOr<connection::Connection> NscClient::RequestUntilConnected(
+    const networkservice::NetworkServiceRequest& request, absl::Duration attempt_timeout,
+    absl::Duration give_up, const sdk::Context& lifetime,
+    const std::function<void(const absl::Status&)>& on_failure) {
+  const absl::Time end = give_up == absl::InfiniteDuration() ? absl::InfiniteFuture()
+                                                             : options_.clock->Now() + give_up;
+  for (;;) {
+    if (lifetime.cancelled()) {
+      return absl::CancelledError(
+          absl::StrCat("requesting ", request.connection().network_service(), ": cancelled"));
+    }
+    absl::Duration timeout = attempt_timeout;
+    if (end != absl::InfiniteFuture()) timeout = std::min(timeout, end - options_.clock->Now());
+    absl::StatusOr<connection::Connection> conn = Request(request, timeout);
+    if (conn.ok()) return conn;
+    if (on_failure) on_failure(conn.status());
+    if (options_.clock->Now() + options_.retry_interval >= end) return conn.status();
+    if (lifetime.WaitCancelled(options_.retry_interval)) {
+      return absl::CancelledError(
+          absl::StrCat("requesting ", request.connection().network_service(), ": cancelled"));
+    }
+  }
+}
+
+absl::Status NscClient::Close(const connection::Connection& conn, absl::Duration timeout) {
+  reselect_retry_->ClosingByClient(conn.id());
+  sdk::Context ctx(*options_.clock);
+  ctx.set_deadline(ctx.Now() + timeout);
+  connection::Connection closing = conn;
+  absl::Status status = chain_->Close(ctx, closing);
+  std::lock_guard lock(mu_);
+  requested_.erase(conn.id());
+  return status;
+}
+
+absl::Status NscClient::CloseAll(absl::Duration timeout) {
+  std::map<std::string, connection::Connection> all;
+  {
+    std::lock_guard lock(mu_);
+    all = requested_;
+  }
+  absl::Status first;
+  for (const auto& [id, conn] : all) {
+    absl::Status status = Close(conn, timeout);
+    if (first.ok() && !status.ok()) first = status;
+  }
+  return first;
+}
+
+}  // namespace nsmcert::nsc
