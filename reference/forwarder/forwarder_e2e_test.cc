@@ -36,9 +36,12 @@
 #include "reference/forwarder/testing.h"
 #include "reference/kernel/testing.h"
 #include "reference/sdk/elements/clienturl.h"
+#include "reference/sdk/elements/connection_monitor.h"
+#include "reference/sdk/elements/monitor.h"
 #include "reference/sdk/elements/updatepath.h"
 #include "reference/sdk/elements/updatetoken.h"
 #include "reference/sdk/grpc/monitor_client.h"
+#include "reference/sdk/grpc/monitor_server.h"
 #include "reference/sdk/grpc/network_service_client.h"
 #include "reference/sdk/grpc/network_service_server.h"
 #include "reference/sdk/grpc/registry_server.h"
@@ -182,6 +185,7 @@ class NsmgrDouble {
          std::make_shared<sdk::NetworkServiceGrpcClient>(std::make_shared<sdk::ChannelPool>())});
   }
   ~NsmgrDouble() {
+    if (monitor_service_ != nullptr) monitor_service_->Stop();
     if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now());
   }
 
@@ -192,6 +196,7 @@ class NsmgrDouble {
     nse_service_ = std::make_unique<sdk::NseRegistryGrpcServer>(nse_registry);
     ns_service_ = std::make_unique<sdk::NsRegistryGrpcServer>(ns_registry);
     ns_server_ = std::make_unique<sdk::NetworkServiceGrpcServer>(chain_);
+    monitor_service_ = std::make_unique<sdk::MonitorConnectionGrpcServer>(monitor_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("unix:" + unix_path, grpc::InsecureServerCredentials());
     int port = 0;
@@ -201,6 +206,7 @@ class NsmgrDouble {
     builder.RegisterService(nse_service_.get());
     builder.RegisterService(ns_service_.get());
     builder.RegisterService(ns_server_.get());
+    builder.RegisterService(monitor_service_.get());
     if (netns != nullptr) {
       EXPECT_TRUE(kernel::RunInNetNs(*netns, [&] { server_ = builder.BuildAndStart(); }).ok());
     } else {
@@ -217,6 +223,8 @@ class NsmgrDouble {
  private:
   std::string name_;
   std::shared_ptr<sdk::tools::TokenSigner> signer_;
+  std::shared_ptr<sdk::ConnectionMonitor> monitor_ = std::make_shared<sdk::ConnectionMonitor>();
+  std::unique_ptr<sdk::MonitorConnectionGrpcServer> monitor_service_;
   std::shared_ptr<sdk::NetworkServiceChain> chain_;
   std::unique_ptr<sdk::NseRegistryGrpcServer> nse_service_;
   std::unique_ptr<sdk::NsRegistryGrpcServer> ns_service_;
@@ -291,19 +299,27 @@ class EndpointServer {
                  std::shared_ptr<EndpointDouble> endpoint)
       : endpoint(std::move(endpoint)) {
     chain_ = Chain({std::make_shared<sdk::UpdatePath>(name),
-                    std::make_shared<sdk::UpdateTokenServer>(Signer(name)), this->endpoint});
+                    std::make_shared<sdk::UpdateTokenServer>(Signer(name)),
+                    std::make_shared<sdk::MonitorServer>(monitor_), this->endpoint});
     service_ = std::make_unique<sdk::NetworkServiceGrpcServer>(chain_);
+    monitor_service_ = std::make_unique<sdk::MonitorConnectionGrpcServer>(monitor_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("unix:" + unix_path, grpc::InsecureServerCredentials());
     builder.RegisterService(service_.get());
+    builder.RegisterService(monitor_service_.get());
     server_ = builder.BuildAndStart();
   }
-  ~EndpointServer() { server_->Shutdown(std::chrono::system_clock::now()); }
+  ~EndpointServer() {
+    monitor_service_->Stop();
+    server_->Shutdown(std::chrono::system_clock::now());
+  }
   std::shared_ptr<EndpointDouble> endpoint;
 
  private:
+  std::shared_ptr<sdk::ConnectionMonitor> monitor_ = std::make_shared<sdk::ConnectionMonitor>();
   std::shared_ptr<sdk::NetworkServiceChain> chain_;
   std::unique_ptr<sdk::NetworkServiceGrpcServer> service_;
+  std::unique_ptr<sdk::MonitorConnectionGrpcServer> monitor_service_;
   std::unique_ptr<grpc::Server> server_;
 };
 
@@ -514,7 +530,8 @@ TEST_F(ForwarderEndToEndTest, IcmpCrossesLocalAndRemoteConnectionsAndCloseLeaves
   EXPECT_GE(echo_requests, 3);
   EXPECT_GE(echo_replies, 3);
 
-  // Forwarder A's monitor knows both connections.
+  // Forwarder A's monitor knows both connections, UP: it follows the next hops' monitors, which
+  // did not break.
   {
     auto channel =
         grpc::CreateChannel("unix:" + dir.File("fwd-a.sock"), grpc::InsecureChannelCredentials());
@@ -524,7 +541,10 @@ TEST_F(ForwarderEndToEndTest, IcmpCrossesLocalAndRemoteConnectionsAndCloseLeaves
     ASSERT_TRUE(initial.ok()) << initial.status();
     EXPECT_EQ(initial->type(), connection::INITIAL_STATE_TRANSFER);
     std::vector<std::string> services;
-    for (const auto& [id, c] : initial->connections()) services.push_back(c.network_service());
+    for (const auto& [id, c] : initial->connections()) {
+      services.push_back(c.network_service());
+      EXPECT_EQ(c.state(), connection::UP) << c.network_service();
+    }
     EXPECT_THAT(services, ::testing::UnorderedElementsAre("local-svc", "remote-svc"));
     stream->Cancel();
   }

@@ -97,6 +97,7 @@ class ForwarderKernelTest : public ::testing::Test {
     options.ns_registry = ns_registry_;
     options.nse_registry = nse_registry_;
     options.connect = endpoint_;
+    options.downstream_monitor = testing::SilentOpener();
     if (clock != nullptr) options.clock = clock;
     auto server = ForwarderServer::Create(options);
     EXPECT_TRUE(server.ok()) << server.status();

@@ -14,10 +14,12 @@
 #include "reference/sdk/elements/mechanisms.h"
 #include "reference/sdk/elements/metadata.h"
 #include "reference/sdk/elements/monitor.h"
+#include "reference/sdk/elements/monitor_client.h"
 #include "reference/sdk/elements/timeout.h"
 #include "reference/sdk/elements/trimpath.h"
 #include "reference/sdk/elements/updatepath.h"
 #include "reference/sdk/elements/updatetoken.h"
+#include "reference/sdk/grpc/monitor_client.h"
 #include "reference/sdk/grpc/network_service_client.h"
 
 namespace nsmcert::forwarder {
@@ -52,6 +54,8 @@ absl::StatusOr<std::unique_ptr<ForwarderServer>> ForwarderServer::Create(Forward
   if (o.resolver == nullptr) o.resolver = &f.default_resolver_;
   if (o.channels == nullptr) o.channels = std::make_shared<sdk::ChannelPool>();
   if (o.connect == nullptr) o.connect = std::make_shared<sdk::NetworkServiceGrpcClient>(o.channels);
+  if (!o.downstream_monitor)
+    o.downstream_monitor = sdk::GrpcConnectionEventStreamOpener(o.channels);
   if (o.dataplane == nullptr) o.dataplane = std::make_shared<KernelDataplane>(o.resolver);
   f.monitor_ = std::make_shared<sdk::ConnectionMonitor>();
 
@@ -93,6 +97,8 @@ absl::StatusOr<std::unique_ptr<ForwarderServer>> ForwarderServer::Create(Forward
       E<sdk::UpdatePath>(o.name),
       E<sdk::Begin>(sdk::Begin::Side::kClient),
       E<sdk::ConnectionMetadata>(),
+      // Follows the next hop's monitor: DOWN there reaches this forwarder's monitor.
+      E<sdk::MonitorClient>(f.monitor_, o.downstream_monitor),
       E<sdk::UpdateTokenClient>(o.signer),
       // Tells the server-side trimpath that the path beyond this hop is live.
       E<sdk::TrimPathClient>(),
@@ -100,10 +106,11 @@ absl::StatusOr<std::unique_ptr<ForwarderServer>> ForwarderServer::Create(Forward
   });
   if (!client.ok()) return client.status();
 
+  f.begin_ = std::make_shared<sdk::Begin>(sdk::Begin::Side::kServer);
   auto chain = sdk::NetworkServiceChain::Make({
       // The endpoint skeleton (spec §10). updatepath first: begin serialises by the id it fixes.
       E<sdk::UpdatePath>(o.name),
-      E<sdk::Begin>(sdk::Begin::Side::kServer),
+      f.begin_,
       // Tokens before authorize, which checks them.
       E<sdk::UpdateTokenServer>(o.signer),
       E<sdk::AuthorizeServer>(o.policies),
@@ -137,6 +144,9 @@ absl::StatusOr<std::unique_ptr<ForwarderServer>> ForwarderServer::Create(Forward
 
 ForwarderServer::~ForwarderServer() {
   if (monitor_service_ != nullptr) monitor_service_->Stop();
+  // Established connections keep the chain alive through begin; let them go (their kernel state
+  // stays, as when the process exits).
+  if (begin_ != nullptr) begin_->Abandon();
 }
 
 void ForwarderServer::RegisterServices(grpc::ServerBuilder& builder) {

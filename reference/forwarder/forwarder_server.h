@@ -6,8 +6,9 @@
 // handlers of the incoming side (KERNEL, VXLAN), the dataplane element, and the client chain that
 // reaches the next hop (a local endpoint over unix://, or the remote nsmgr over tcp://).
 //
-// Lifetime: the clock, resolver and registry elements must outlive the server; close connections
-// (or let them time out) before dropping it. Threading: thread-safe; gRPC calls run concurrently.
+// Lifetime: the clock, resolver and registry elements must outlive the server. Dropping the server
+// abandons the connections it still holds (nothing is closed downstream and their kernel state
+// stays, as when the process exits). Threading: thread-safe; gRPC calls run concurrently.
 #pragma once
 
 #include <grpcpp/server_builder.h>
@@ -26,6 +27,8 @@
 #include "reference/sdk/chain/clock.h"
 #include "reference/sdk/chain/registry_chain.h"
 #include "reference/sdk/elements/authorize.h"
+#include "reference/sdk/elements/begin.h"
+#include "reference/sdk/elements/connection_event_stream.h"
 #include "reference/sdk/elements/connection_monitor.h"
 #include "reference/sdk/grpc/channel_pool.h"
 #include "reference/sdk/grpc/monitor_server.h"
@@ -54,6 +57,9 @@ struct ForwarderOptions {
   // The end of the client chain. Default: the gRPC connect element over `channels`.
   std::shared_ptr<sdk::NetworkServiceElement> connect;
   std::shared_ptr<sdk::ChannelPool> channels;
+  // Follows the next hop's MonitorConnections so that DOWN there reaches this forwarder's monitor
+  // (spec §7). Default: a gRPC stream over `channels`.
+  sdk::ConnectionEventStreamOpener downstream_monitor;
   // Programs the kernel. Default: a KernelDataplane over `resolver`.
   std::shared_ptr<DataplaneApplier> dataplane;
   // Finds the namespaces named by inodeURL parameters; nullptr = a ProcNetNsResolver owned by the
@@ -93,6 +99,7 @@ class ForwarderServer {
   kernel::ProcNetNsResolver default_resolver_;
   std::shared_ptr<sdk::ConnectionMonitor> monitor_;
   std::shared_ptr<Dataplane> dataplane_;
+  std::shared_ptr<sdk::Begin> begin_;
   std::shared_ptr<sdk::NetworkServiceChain> chain_;
   std::unique_ptr<sdk::NetworkServiceGrpcServer> network_service_;
   std::unique_ptr<sdk::MonitorConnectionGrpcServer> monitor_service_;

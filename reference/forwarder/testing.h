@@ -17,6 +17,7 @@
 #include "reference/forwarder/discover.h"
 #include "reference/sdk/chain/chain.h"
 #include "reference/sdk/chain/registry_chain.h"
+#include "reference/sdk/elements/connection_event_stream.h"
 #include "reference/sdk/grpc/channel_pool.h"
 #include "reference/sdk/tools/go_time.h"
 #include "reference/sdk/tools/match.h"
@@ -287,6 +288,33 @@ class Sink : public sdk::NetworkServiceElement {
   std::vector<Seen> requests_;
   std::vector<std::pair<connection::Connection, std::string>> closes_;
 };
+
+// A monitor stream from a next hop that never reports anything until cancelled.
+class SilentEventStream : public sdk::ConnectionEventStream {
+ public:
+  absl::StatusOr<connection::ConnectionEvent> Next() override {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return cancelled_; });
+    return absl::CancelledError("stream cancelled");
+  }
+  void Cancel() override {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool cancelled_ = false;
+};
+
+inline sdk::ConnectionEventStreamOpener SilentOpener() {
+  return [](const std::string&, const connection::MonitorScopeSelector&)
+             -> absl::StatusOr<std::unique_ptr<sdk::ConnectionEventStream>> {
+    return std::make_unique<SilentEventStream>();
+  };
+}
 
 inline registry::NetworkServiceEndpoint Nse(const std::string& name, const std::string& service,
                                             const std::string& url,
