@@ -374,24 +374,31 @@ class NsmgrSandbox : public ::testing::Test {
     registry_server_ = builder.BuildAndStart();
     ASSERT_NE(registry_server_, nullptr);
 
+    StartNsmgr(kNsmgrName, nsmgr_identity_, "node-1", nsmgr_, nsmgr_server_);
+    ASSERT_NE(nsmgr_server_, nullptr);
+  }
+
+  // An nsmgr on the sandbox clock, registered with the sandbox registry, serving on
+  // <dir>/<name>.sock (which is also its public URL).
+  void StartNsmgr(const std::string& name, const Identity& identity, const std::string& node,
+                  std::unique_ptr<NsmgrServer>& nsmgr, std::unique_ptr<grpc::Server>& server) {
     NsmgrOptions options;
-    options.name = kNsmgrName;
-    options.signer = nsmgr_identity_.signer;
-    options.url = "unix://" + Socket("nsmgr");
+    options.name = name;
+    options.signer = identity.signer;
+    options.url = "unix://" + Socket(name);
     options.registry_url = "unix://" + Socket("registry");
     options.excluded_prefixes.file = prefixes_file_.string();
     options.excluded_prefixes.poll_interval = kPollInterval;
-    options.env = [](std::string_view name) -> std::optional<std::string> {
-      if (name == "NODE_NAME") return "node-1";
+    options.env = [node](std::string_view var) -> std::optional<std::string> {
+      if (var == "NODE_NAME") return node;
       return std::nullopt;
     };
     options.clock = &clock_;
-    nsmgr_ = *NsmgrServer::Create(std::move(options));
-    grpc::ServerBuilder nsmgr_builder;
-    nsmgr_builder.AddListeningPort("unix:" + Socket("nsmgr"), grpc::InsecureServerCredentials());
-    nsmgr_->RegisterServices(nsmgr_builder);
-    nsmgr_server_ = nsmgr_builder.BuildAndStart();
-    ASSERT_NE(nsmgr_server_, nullptr);
+    nsmgr = *NsmgrServer::Create(std::move(options));
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("unix:" + Socket(name), grpc::InsecureServerCredentials());
+    nsmgr->RegisterServices(builder);
+    server = builder.BuildAndStart();
   }
 
   void TearDown() override {
@@ -404,6 +411,7 @@ class NsmgrSandbox : public ::testing::Test {
     open_.clear();
     forwarders_.clear();
     endpoint_.reset();
+    StopNsmgr(nsmgr2_, nsmgr2_server_);
     if (nsmgr_ != nullptr) nsmgr_->StopMonitorStreams();
     if (nsmgr_server_ != nullptr) {
       nsmgr_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
@@ -422,6 +430,17 @@ class NsmgrSandbox : public ::testing::Test {
     fs::remove_all(dir_, ignored);
   }
 
+  void StopNsmgr(std::unique_ptr<NsmgrServer>& nsmgr, std::unique_ptr<grpc::Server>& server) {
+    if (nsmgr == nullptr) return;
+    nsmgr->StopMonitorStreams();
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    for (auto [id, conn] : nsmgr->monitor()->Connections()) {
+      sdk::Context ctx(clock_);
+      (void)nsmgr->chain()->Close(ctx, conn);
+    }
+    nsmgr.reset();
+  }
+
   std::string Socket(const std::string& name) const { return (dir_ / (name + ".sock")).string(); }
   std::string NsmgrUrl() const { return nsmgr_->url(); }
 
@@ -431,16 +450,20 @@ class NsmgrSandbox : public ::testing::Test {
   }
 
   FakeForwarder& AddForwarder(const std::string& name, std::map<std::string, std::string> labels,
-                              const std::string& socket_suffix = "") {
-    auto forwarder = std::make_unique<FakeForwarder>(name, Socket(name + socket_suffix),
-                                                     std::move(labels), NsmgrUrl(), clock_);
+                              const std::string& socket_suffix = "",
+                              const std::string& nsmgr_url = "") {
+    auto forwarder =
+        std::make_unique<FakeForwarder>(name, Socket(name + socket_suffix), std::move(labels),
+                                        nsmgr_url.empty() ? NsmgrUrl() : nsmgr_url, clock_);
     EXPECT_TRUE(forwarder->Register(clock_).ok());
     FakeForwarder& ref = *forwarder;
     forwarders_.push_back(std::move(forwarder));
     return ref;
   }
-  void AddEndpoint(const std::vector<registry::NetworkService>& services) {
-    endpoint_ = std::make_unique<FakeEndpoint>("nse-1", Socket("nse-1"), NsmgrUrl(), clock_);
+  void AddEndpoint(const std::vector<registry::NetworkService>& services,
+                   const std::string& nsmgr_url = "") {
+    endpoint_ = std::make_unique<FakeEndpoint>("nse-1", Socket("nse-1"),
+                                               nsmgr_url.empty() ? NsmgrUrl() : nsmgr_url, clock_);
     std::vector<std::string> names;
     for (const auto& ns : services) {
       ASSERT_TRUE(endpoint_->RegisterService(clock_, ns).ok());
@@ -539,6 +562,10 @@ class NsmgrSandbox : public ::testing::Test {
   std::unique_ptr<grpc::Server> registry_server_;
   std::unique_ptr<NsmgrServer> nsmgr_;
   std::unique_ptr<grpc::Server> nsmgr_server_;
+  // A second node's nsmgr, for remote connections.
+  Identity nsmgr2_identity_{"nsmgr-2", clock_};
+  std::unique_ptr<NsmgrServer> nsmgr2_;
+  std::unique_ptr<grpc::Server> nsmgr2_server_;
   std::vector<std::unique_ptr<FakeForwarder>> forwarders_;
   std::unique_ptr<FakeEndpoint> endpoint_;
   std::shared_ptr<sdk::ChannelPool> nsc_channels_ = std::make_shared<sdk::ChannelPool>();
@@ -831,6 +858,47 @@ TEST_F(NsmgrSandbox, BadRequestsGetClearErrorsAndLeaveNothing) {
   ASSERT_EQ(event->connections().size(), 1u);
   EXPECT_EQ(event->connections().begin()->first, good->path().path_segments(1).id());
   monitor->Cancel();
+}
+
+TEST_F(NsmgrSandbox, RemoteEndpointIsReachedThroughTheOtherNodesNsmgr) {
+  StartNsmgr("nsmgr-2", nsmgr2_identity_, "node-2", nsmgr2_, nsmgr2_server_);
+  ASSERT_NE(nsmgr2_server_, nullptr);
+  const std::string nsmgr2_url = nsmgr2_->url();
+  FakeForwarder& local = AddForwarder("fwd-1", {{"p2p", "true"}});
+  FakeForwarder& remote = AddForwarder("fwd-2", {{"p2p", "true"}}, "", nsmgr2_url);
+  AddEndpoint({Service("icmp")}, nsmgr2_url);
+
+  // Node 1 sees the endpoint at node 2's nsmgr; node 2 sees its real URL.
+  auto seen_from_node1 = FindThroughNsmgr("nse-1");
+  ASSERT_EQ(seen_from_node1.size(), 1u);
+  EXPECT_EQ(seen_from_node1[0].url(), nsmgr2_url);
+  // Node 2's forwarder shows under node 2's URL, so node 1's discovery (own URL) never picks it.
+  auto other_forwarder = FindThroughNsmgr("fwd-2");
+  ASSERT_EQ(other_forwarder.size(), 1u);
+  EXPECT_EQ(other_forwarder[0].url(), nsmgr2_url);
+
+  auto conn = Connect("nsc-0", "icmp");
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  EXPECT_EQ(SegmentNames(*conn),
+            (std::vector<std::string>{"nsc", kNsmgrName, "fwd-1", "nsmgr-2", "fwd-2", "nse-1"}));
+  for (int i = 0; i < 6; ++i) {
+    auto token = sdk::tools::ParseJwtUnverified(conn->path().path_segments(i).token());
+    ASSERT_TRUE(token.ok()) << i;
+    EXPECT_EQ(token->claims.subject, IdOf(conn->path().path_segments(i).name())) << i;
+  }
+  EXPECT_EQ(local.recorder().request_count(), 1u);
+  ASSERT_EQ(remote.recorder().request_count(), 1u);
+  // Node 2's forwarder got the request with the endpoint already chosen; labels are the client's
+  // (node 2's nsmgr adds nodeName only where it is absent).
+  const connection::Connection at_remote = remote.recorder().requests()[0].connection();
+  EXPECT_EQ(at_remote.network_service_endpoint_name(), "nse-1");
+  EXPECT_EQ(at_remote.labels().at("nodeName"), "node-1");
+  EXPECT_EQ(nsmgr2_->monitor()->Connections().size(), 1u);
+
+  ASSERT_TRUE(Disconnect("nsc-0").ok());
+  EXPECT_EQ(remote.recorder().close_count(), 1u);
+  EXPECT_EQ(endpoint_->recorder().close_count(), 1u);
+  EXPECT_TRUE(nsmgr2_->monitor()->Connections().empty());
 }
 
 }  // namespace
