@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "reference/nsc/kernel_mechanism.h"
 #include "reference/nsc/redial.h"
+#include "reference/sdk/daemon/log.h"
 #include "reference/sdk/elements/begin.h"
 #include "reference/sdk/elements/clientinfo.h"
 #include "reference/sdk/elements/clienturl.h"
@@ -68,7 +69,15 @@ absl::StatusOr<std::unique_ptr<NscClient>> NscClient::Create(NscOptions options)
   elements.push_back(E<sdk::ClientUrlElement>(o.connect_to));
   if (o.heal) {
     sdk::HealOptions heal;
-    heal.liveness = o.liveness;
+    // Asked once per control-plane break; the answer decides re-request or reselect, so say it.
+    heal.liveness = [check = o.liveness](const connection::Connection& conn) {
+      const bool alive = check && check(conn);
+      NSM_LOG(kWarn) << "heal " << conn.id() << ": the control plane broke; "
+                     << (!check  ? "no data-path check, reselecting"
+                         : alive ? "the data path is alive, requesting the same path again"
+                                 : "the data path is dead, reselecting");
+      return alive;
+    };
     heal.retry_interval = o.retry_interval;
     c.heal_ = std::make_shared<sdk::Heal>(o.monitor, heal);
     elements.push_back(c.heal_);

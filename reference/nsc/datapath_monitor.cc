@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <thread>
 
+#include "reference/sdk/daemon/log.h"
 #include "reference/sdk/elements/begin.h"
 
 namespace nsmcert::nsc {
@@ -46,6 +47,7 @@ struct DataPathMonitor::Impl : std::enable_shared_from_this<Impl> {
     while (Wait(checker, clock)) {
       if (options.liveness(conn)) continue;
       ++failures;
+      NSM_LOG(kWarn) << "heal " << conn.id() << ": the data path stopped answering, reselecting";
       std::lock_guard lock(checker->mu);
       if (checker->stopped) return;
       // On the clock: the reselect's Close stops (and joins) this thread.

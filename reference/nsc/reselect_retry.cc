@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "reference/sdk/daemon/log.h"
 #include "reference/sdk/elements/begin.h"
 
 namespace nsmcert::nsc {
@@ -32,7 +33,11 @@ struct ReselectRetry::Impl : std::enable_shared_from_this<Impl> {
       }
       auto f = factory.lock();
       if (f == nullptr) return;
-      ++self->retries;
+      const int retry = ++self->retries;
+      if (retry % 25 == 1) {
+        NSM_LOG(kWarn) << "heal " << id << ": the reselect failed, trying again every "
+                       << self->retry_interval << " (retry " << retry << ")";
+      }
       sdk::EventOptions reselect;
       reselect.reselect = true;
       // A failure passes Close again, which arms the next attempt.

@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -30,7 +31,8 @@ struct Registration::Impl : std::enable_shared_from_this<Impl> {
   std::optional<registry::NetworkServiceEndpoint> current;
   int registrations = 0;
   int heals = 0;
-  int failed_refreshes = 0;  // guarded by call_mu
+  int failed_refreshes = 0;                         // guarded by call_mu
+  std::set<std::string> reported_foreign_services;  // guarded by call_mu
   std::unique_ptr<sdk::Timer> refresh_timer;
   std::unique_ptr<sdk::Timer> pause_timer;
   std::shared_ptr<sdk::Context> watch_ctx;
@@ -140,6 +142,17 @@ struct Registration::Impl : std::enable_shared_from_this<Impl> {
         sdk::Context ctx = CallContext();
         absl::StatusOr<registry::NetworkService> result =
             ns_registry->Register(ctx, ns, sdk::NsRegistryNext());
+        if (result.status().code() == absl::StatusCode::kPermissionDenied) {
+          // The service is there, registered by another endpoint's identity (spec §8.6: only its
+          // first registrant may change it). Offering it too is what endpoints of one service do.
+          if (!reported_foreign_services.contains(ns.name())) {
+            reported_foreign_services.insert(ns.name());
+            NSM_LOG(kInfo) << "network service " << ns.name()
+                           << " is registered by another identity; offering it as it is ("
+                           << result.status().message() << ")";
+          }
+          continue;
+        }
         if (!result.ok()) {
           return absl::Status(result.status().code(),
                               absl::StrCat("registering network service ", ns.name(), ": ",
@@ -299,7 +312,8 @@ absl::Status Registration::Stop() {
   std::lock_guard serial(impl_->call_mu);
   std::optional<registry::NetworkServiceEndpoint> registered = current();
   if (!impl_->options.unregister_on_stop || !registered.has_value()) return absl::OkStatus();
-  sdk::Context ctx = impl_->CallContext();
+  sdk::Context ctx(impl_->clock);
+  ctx.set_deadline(impl_->clock.Now() + impl_->options.stop_timeout);
   absl::Status status = impl_->nse_registry->Unregister(ctx, *registered, sdk::NseRegistryNext());
   if (!status.ok()) {
     return absl::Status(status.code(), absl::StrCat("unregistering endpoint ", registered->name(),

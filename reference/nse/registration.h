@@ -5,8 +5,10 @@
 // - Start() registers, for each service, NetworkService{name, payload} (when register_services)
 //   and then NetworkServiceEndpoint{name, network_service_names: services,
 //   network_service_labels: {service: labels + nodeName/podName/clusterName from the environment},
-//   url}. It returns the result of that first round; whatever it was, the registration is kept
-//   alive in the background from then on: a failed round is retried every `retry_interval`.
+//   url}. A network service that another identity registered first (PERMISSION_DENIED, spec
+//   §8.6) is offered as it is. It returns the result of that first round; whatever it was, the
+//   registration is kept alive in the background from then on: a failed round is retried every
+//   `retry_interval`.
 // - Refresh: after every successful endpoint Register, a timer on the injected clock registers
 //   again at 2/3 of the time left until the expiration_time the registry returned, sending the
 //   entry it returned (labels, path_ids, initial_registration_time) with expiration_time cleared
@@ -49,8 +51,11 @@ struct RegistrationOptions {
   bool register_services = true;              // NSM_REGISTER_SERVICE
   bool unregister_on_stop = true;             // NSM_UNREGISTER_ITSELF
   absl::Duration retry_interval = absl::Milliseconds(500);
-  // Deadline of each Register/Unregister call.
+  // Deadline of each Register call.
   absl::Duration call_timeout = absl::Seconds(5);
+  // Deadline of the Unregister on Stop: short, so that a daemon asked to stop while its nsmgr is
+  // gone still exits promptly (the entry then expires on its own).
+  absl::Duration stop_timeout = absl::Seconds(1);
   // NODE_NAME, POD_NAME, CLUSTER_NAME for the clientinfo labels.
   sdk::tools::EnvLookup env = sdk::tools::ProcessEnv;
 };

@@ -194,6 +194,28 @@ TEST_F(RegistrationRegistryTest, RegistersRefreshesAndUnregisters) {
   EXPECT_TRUE(HasService(*registry_)) << "network services stay for other endpoints";
 }
 
+TEST_F(RegistrationRegistryTest, SecondEndpointOfAServiceRegistersUnderItsOwnIdentity) {
+  Registration first(Options(), ns_client_, nse_client_, clock_);
+  ASSERT_TRUE(first.Start().ok());
+  // Another endpoint process: its own identity, the same service.
+  auto signer = Signer("nse-2");
+  auto ns_client = *sdk::NsRegistryChain::Make(
+      {std::make_shared<RegistryCallPreparation<sdk::NsRegistryTypes>>(kNsmgr, signer), ns_hop_});
+  auto nse_client = *sdk::NseRegistryChain::Make(
+      {std::make_shared<RegistryCallPreparation<sdk::NseRegistryTypes>>(kNsmgr, signer), nse_hop_});
+  auto options = Options();
+  options.name = "nse-2";
+  options.url = "unix:///run/nse-2/listen.on";
+  Registration second(options, ns_client, nse_client, clock_);
+  ASSERT_TRUE(second.Start().ok());
+  auto stored = registry_->nse_store().Get("nse-2");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->network_service_names(0), "icmp-responder");
+  ASSERT_TRUE(second.Stop().ok());
+  ASSERT_TRUE(first.Stop().ok());
+  EXPECT_EQ(registry_->nse_store().size(), 0u);
+}
+
 TEST_F(RegistrationRegistryTest, HealsAfterARegistryRestart) {
   Registration reg(Options(), ns_client_, nse_client_, clock_);
   ASSERT_TRUE(reg.Start().ok());

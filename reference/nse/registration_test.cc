@@ -141,6 +141,7 @@ class FakeNsRegistry : public sdk::NsRegistryElement {
     std::lock_guard lock(mu_);
     registers_.push_back(ns);
     if (fail) return absl::UnavailableError("registry down");
+    if (!status.ok()) return status;
     return ns;
   }
   std::vector<NetworkService> registers() const {
@@ -148,6 +149,7 @@ class FakeNsRegistry : public sdk::NsRegistryElement {
     return registers_;
   }
   bool fail = false;
+  absl::Status status;
 
  private:
   mutable std::mutex mu_;
@@ -302,6 +304,14 @@ TEST_F(RegistrationTest, ReportsAFailedServiceRegistration) {
   EXPECT_NE(first.message().find("registering network service icmp-responder"), std::string::npos)
       << first;
   EXPECT_TRUE(nse_->registers().empty());
+  ASSERT_TRUE(reg->Stop().ok());
+}
+
+TEST_F(RegistrationTest, OffersAServiceAnotherIdentityOwns) {
+  ns_->status = absl::PermissionDeniedError("belongs to spiffe://example.org/nse-0");
+  auto reg = Make(Options());
+  ASSERT_TRUE(reg->Start().ok());
+  EXPECT_EQ(nse_->registers().size(), 1u);
   ASSERT_TRUE(reg->Stop().ok());
 }
 
