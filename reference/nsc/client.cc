@@ -1,6 +1,12 @@
 #include "reference/nsc/client.h"
 
+#include <map>
+#include <mutex>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "reference/nsc/kernel_mechanism.h"
 #include "reference/nsc/redial.h"
 #include "reference/sdk/daemon/log.h"
@@ -23,6 +29,74 @@ template <typename T, typename... Args>
 std::shared_ptr<NetworkServiceElement> E(Args&&... args) {
   return std::make_shared<T>(std::forward<Args>(args)...);
 }
+
+// Logs a connection's path when it is new or changed (first request, heal, reselect; a reselect's
+// Close drops the record, so a reselect always logs): the endpoint, the hops and the addresses.
+// Refreshes that change nothing are quiet.
+class PathChangeLog final : public NetworkServiceElement {
+ public:
+  absl::StatusOr<connection::Connection> Request(sdk::Context& ctx,
+                                                 networkservice::NetworkServiceRequest& request,
+                                                 const sdk::NetworkServiceNext& next) override {
+    auto conn = next.Request(ctx, request);
+    if (!conn.ok()) return conn;
+    const std::string now = Describe(*conn);
+    std::shared_ptr<sdk::ValueMap> metadata = ctx.connection_metadata(/*client_side=*/true);
+    if (metadata == nullptr) return conn;
+    auto last = metadata->GetOrCreate<LastPath>();
+    if (last->text != now) {
+      NSM_LOG(kInfo) << conn->id() << " connected: " << now;
+      last->text = now;
+    }
+    return conn;
+  }
+
+ private:
+  struct LastPath {
+    std::string text;
+  };
+  static std::string Describe(const connection::Connection& conn) {
+    const auto& segments = conn.path().path_segments();
+    std::vector<std::string> names;
+    for (const auto& segment : segments) names.push_back(segment.name());
+    const auto& ip = conn.context().ip_context();
+    return absl::StrCat("endpoint ", conn.network_service_endpoint_name(), ", path ",
+                        absl::StrJoin(names, " > "), ", src ",
+                        absl::StrJoin(ip.src_ip_addrs(), ","), ", dst ",
+                        absl::StrJoin(ip.dst_ip_addrs(), ","));
+  }
+};
+
+// Heal's liveness question, logged: at most every few seconds per connection, since heal asks
+// again on every retry while the nsmgr is away.
+class LoggedLiveness {
+ public:
+  explicit LoggedLiveness(std::function<bool(const connection::Connection&)> check)
+      : check_(std::move(check)) {}
+  bool operator()(const connection::Connection& conn) {
+    const bool alive = check_ && check_(conn);
+    const absl::Time now = absl::Now();
+    {
+      std::lock_guard lock(state_->mu);
+      absl::Time& last = state_->logged[conn.id()];
+      if (now - last < absl::Seconds(5)) return alive;
+      last = now;
+    }
+    NSM_LOG(kWarn) << "heal " << conn.id() << ": the control plane broke; "
+                   << (!check_ ? "no data-path check, reselecting"
+                       : alive ? "the data path is alive, requesting the same path again"
+                               : "the data path is dead, reselecting");
+    return alive;
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::map<std::string, absl::Time> logged;
+  };
+  std::function<bool(const connection::Connection&)> check_;
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
 
 absl::Status Required(bool present, const char* option) {
   if (present) return absl::OkStatus();
@@ -58,6 +132,7 @@ absl::StatusOr<std::unique_ptr<NscClient>> NscClient::Create(NscOptions options)
       // Serialises calls per connection; refresh and heal fire their events through it.
       E<sdk::Begin>(sdk::Begin::Side::kClient),
       E<sdk::ConnectionMetadata>(),
+      E<PathChangeLog>(),
   };
   // Before everything a reselect's Close stops, so that a failed reselect is tried again.
   c.reselect_retry_ = std::make_shared<ReselectRetry>(o.retry_interval);
@@ -70,14 +145,7 @@ absl::StatusOr<std::unique_ptr<NscClient>> NscClient::Create(NscOptions options)
   if (o.heal) {
     sdk::HealOptions heal;
     // Asked once per control-plane break; the answer decides re-request or reselect, so say it.
-    heal.liveness = [check = o.liveness](const connection::Connection& conn) {
-      const bool alive = check && check(conn);
-      NSM_LOG(kWarn) << "heal " << conn.id() << ": the control plane broke; "
-                     << (!check  ? "no data-path check, reselecting"
-                         : alive ? "the data path is alive, requesting the same path again"
-                                 : "the data path is dead, reselecting");
-      return alive;
-    };
+    heal.liveness = LoggedLiveness(o.liveness);
     heal.retry_interval = o.retry_interval;
     c.heal_ = std::make_shared<sdk::Heal>(o.monitor, heal);
     elements.push_back(c.heal_);

@@ -2,9 +2,9 @@
 // services from the node's nsmgr, keeps the connections refreshed, heals them, and closes them.
 //
 // The chain, in client.cc, reads top to bottom as one list (spec §10, "NSC client"):
-//   updatepath → begin → metadata → reselect retry → refresh → clienturl(nsmgr) → heal →
-//   data path monitor → clientinfo → kernel mechanism → excludedprefixes → updatetoken → redial →
-//   connect
+//   updatepath → begin → metadata → path change log → reselect retry → refresh →
+//   clienturl(nsmgr) → heal → data path monitor → clientinfo → kernel mechanism →
+//   excludedprefixes → updatetoken → redial → connect
 //
 // What a peer observes: every Request starts the path with segment {name, connection id}
 // (cmd-nsc's ids are `<name>-<i>`); it carries this client's per-RPC token and a KERNEL mechanism

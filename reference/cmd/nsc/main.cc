@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "reference/kernel/netns.h"
 #include "reference/nsc/client.h"
 #include "reference/nsc/liveness.h"
@@ -118,17 +117,6 @@ absl::StatusOr<std::shared_ptr<tools::TokenSigner>> MakeSigner(const Config& con
   auto key = tools::EcKey::Generate();
   if (!key.ok()) return key.status();
   return std::make_shared<tools::Es256TokenSigner>(*id, *key, config.max_token_lifetime);
-}
-
-std::string Describe(const connection::Connection& conn) {
-  const auto& ip = conn.context().ip_context();
-  return absl::StrCat(conn.id(), " to ", conn.network_service(), " via endpoint ",
-                      conn.network_service_endpoint_name(), ", interface ",
-                      conn.mechanism().parameters().contains("name")
-                          ? conn.mechanism().parameters().at("name")
-                          : std::string("?"),
-                      ", src ", absl::StrJoin(ip.src_ip_addrs(), ","), ", dst ",
-                      absl::StrJoin(ip.dst_ip_addrs(), ","));
 }
 
 }  // namespace
@@ -242,7 +230,6 @@ int main(int argc, char** argv) {
         (void)(*client)->CloseAll(config.dial_timeout);
         return 1;
       }
-      NSM_LOG(kInfo) << "connected " << Describe(*conn);
       connections.push_back(*conn);
     }
     std::cout << nsmcert::nsc::ConnectionsJson(connections) << std::endl;
@@ -261,7 +248,6 @@ int main(int argc, char** argv) {
                                                    absl::InfiniteDuration(), *lifetime,
                                                    failure_logger(request));
       if (!conn.ok()) return;  // cancelled
-      NSM_LOG(kInfo) << "connected " << Describe(*conn);
     }
     NSM_LOG(kInfo) << "all " << requests->size() << " connection(s) established";
   });
