@@ -18,7 +18,8 @@ void CaseLog::Write(std::string_view line) {
 
 CaseContext::CaseContext(const CaseInfo& info, const Manifest& manifest, EvidenceRecorder& evidence,
                          CaseLog& log, const Clock& clock, absl::Time deadline,
-                         const CancellationFlag& cancelled, bool runs_in_own_process)
+                         const CancellationFlag& cancelled, bool runs_in_own_process,
+                         RoleSettings role_settings)
     : info_(info),
       manifest_(manifest),
       evidence_(evidence),
@@ -26,7 +27,8 @@ CaseContext::CaseContext(const CaseInfo& info, const Manifest& manifest, Evidenc
       clock_(clock),
       deadline_(deadline),
       cancelled_(cancelled),
-      runs_in_own_process_(runs_in_own_process) {}
+      runs_in_own_process_(runs_in_own_process),
+      roles_(*this, std::move(role_settings)) {}
 
 absl::Duration CaseContext::remaining() const {
   return std::max(absl::ZeroDuration(), deadline_ - clock_.Now());

@@ -16,6 +16,7 @@
 #include "conformance/cases/case.h"
 #include "conformance/cases/clock.h"
 #include "conformance/cases/evidence.h"
+#include "conformance/cases/roles.h"
 #include "conformance/runner/manifest.h"
 
 namespace nsmcert::conformance {
@@ -40,9 +41,11 @@ class CaseContext {
  public:
   // All references must outlive the context. `runs_in_own_process` tells whether a crash of this
   // case would take only its own process down (process isolation) or the whole run.
+  // `role_settings` says where the reference daemons are (roles.h).
   CaseContext(const CaseInfo& info, const Manifest& manifest, EvidenceRecorder& evidence,
               CaseLog& log, const Clock& clock, absl::Time deadline,
-              const CancellationFlag& cancelled, bool runs_in_own_process);
+              const CancellationFlag& cancelled, bool runs_in_own_process,
+              RoleSettings role_settings = {});
 
   const CaseInfo& info() const { return info_; }
   const Manifest& manifest() const { return manifest_; }
@@ -56,6 +59,8 @@ class CaseContext {
   // True once the runner asked the case to stop (it outlived its timeout).
   bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
   bool runs_in_own_process() const { return runs_in_own_process_; }
+  // Starts or reaches the manifest's roles for this case (roles.h).
+  RoleLauncher& roles() { return roles_; }
 
   // Records a check without stopping the phase: an OK status is ignored, a failure (check.h) is
   // collected and fails the case once the phases are done, any other error marks a harness error.
@@ -75,6 +80,7 @@ class CaseContext {
   const bool runs_in_own_process_;
   mutable absl::Mutex mu_;
   std::vector<absl::Status> checks_ ABSL_GUARDED_BY(mu_);
+  RoleLauncher roles_;
 };
 
 }  // namespace nsmcert::conformance

@@ -45,6 +45,9 @@ Options of run:
   --isolation process|thread
                            run each case in a child process (default) or on a thread
   --no-bundle              do not write bundle.tar.gz
+  --bin-dir DIR            where the reference daemons nsmcert-<role> are: DIR itself or a
+                           build tree (DIR/reference/cmd/<role>/); default: next to nsmcert,
+                           then the build tree nsmcert was built in
 
 Exit codes: 0 every applicable MUST case passed; 1 the implementation failed a MUST case;
 2 the harness failed (bad usage or manifest, a case that broke or could not be judged).
@@ -113,6 +116,15 @@ absl::StatusOr<absl::Duration> ParseSeconds(const std::string& text, std::string
         Cat("--", option, " \"", text, "\" must be a number of seconds above 0"));
   }
   return absl::Milliseconds(std::llround(seconds * 1000));
+}
+
+// --bin-dir: an existing directory, made absolute so case processes see the same one.
+absl::StatusOr<std::filesystem::path> BinDirOption(const std::string& text) {
+  std::error_code error;
+  if (text.empty() || !std::filesystem::is_directory(text, error)) {
+    return absl::InvalidArgumentError(Cat("--bin-dir \"", text, "\" is not a directory"));
+  }
+  return std::filesystem::absolute(text, error).lexically_normal();
 }
 
 bool ReportRegistryErrors(const CaseRegistry& registry, std::ostream& err) {
@@ -190,9 +202,9 @@ int ListCommand(const std::vector<std::string>& args, const CaseRegistry& regist
 
 int RunCommand(const std::vector<std::string>& args, const CaseRegistry& registry,
                const std::string& executable, std::ostream& out, std::ostream& err) {
-  auto parsed =
-      ParseArgs(args, 2, {"manifest", "profile", "filter", "out", "jobs", "timeout", "isolation"},
-                {"no-bundle"});
+  auto parsed = ParseArgs(
+      args, 2, {"manifest", "profile", "filter", "out", "jobs", "timeout", "isolation", "bin-dir"},
+      {"no-bundle"});
   if (!parsed.ok()) return UsageError(err, std::string(parsed.status().message()));
   if (!parsed->positional.empty()) {
     return UsageError(err, Cat("unexpected argument \"", parsed->positional.front(), "\""));
@@ -206,6 +218,11 @@ int RunCommand(const std::vector<std::string>& args, const CaseRegistry& registr
   options.write_bundle = parsed->flags.count("no-bundle") == 0;
   options.out_dir = values.count("out") ? values["out"] : "nsmcert-results";
   options.filter = values.count("filter") ? values["filter"] : "";
+  if (values.count("bin-dir")) {
+    auto bin_dir = BinDirOption(values["bin-dir"]);
+    if (!bin_dir.ok()) return UsageError(err, std::string(bin_dir.status().message()));
+    options.role_settings.bin_dir = *bin_dir;
+  }
   if (values.count("profile")) {
     const auto profile = ParseProfile(values["profile"]);
     if (!profile) {
@@ -269,8 +286,8 @@ int ReportCommand(const std::vector<std::string>& args, std::ostream& out, std::
 // The child side of process isolation; not meant for people.
 int RunCaseCommand(const std::vector<std::string>& args, const CaseRegistry& registry,
                    std::ostream& err) {
-  auto parsed =
-      ParseArgs(args, 2, {"manifest", "case", "case-dir", "relative-dir", "timeout-ms"}, {});
+  auto parsed = ParseArgs(
+      args, 2, {"manifest", "case", "case-dir", "relative-dir", "timeout-ms", "bin-dir"}, {});
   if (!parsed.ok()) return UsageError(err, std::string(parsed.status().message()));
   auto& values = parsed->values;
   for (const char* required : {"manifest", "case", "case-dir", "relative-dir", "timeout-ms"}) {
@@ -278,8 +295,11 @@ int RunCaseCommand(const std::vector<std::string>& args, const CaseRegistry& reg
   }
   auto timeout_ms = ParseInt(values["timeout-ms"], "timeout-ms", 1, 1 << 30);
   if (!timeout_ms.ok()) return UsageError(err, std::string(timeout_ms.status().message()));
+  RoleSettings role_settings;
+  if (values.count("bin-dir")) role_settings.bin_dir = values["bin-dir"];
   return RunCaseInChild(registry, values["manifest"], values["case"], values["case-dir"],
-                        values["relative-dir"], absl::Milliseconds(*timeout_ms));
+                        values["relative-dir"], absl::Milliseconds(*timeout_ms),
+                        std::move(role_settings));
 }
 
 }  // namespace

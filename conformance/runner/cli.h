@@ -1,7 +1,7 @@
 // The nsmcert command line. main.cc passes the global catalogue; tests pass their own.
 //
 //   nsmcert run --manifest FILE [--profile core|full] [--filter EXPR] [--out DIR] [--jobs N]
-//               [--timeout SECONDS] [--isolation process|thread] [--no-bundle]
+//               [--timeout SECONDS] [--isolation process|thread] [--no-bundle] [--bin-dir DIR]
 //   nsmcert list [--json] [--profile core|full] [--filter EXPR]
 //   nsmcert report DIR
 //   nsmcert --help | --version

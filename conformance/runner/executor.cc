@@ -127,8 +127,9 @@ void RunCasePhases(const CaseEntry& entry, CaseContext& context, CaseResult& res
 // ---------------------------------------------------------------------------------------------
 // ThreadExecutor
 
-ThreadExecutor::ThreadExecutor(const Manifest& manifest, const Clock& clock, absl::Duration grace)
-    : manifest_(manifest), clock_(clock), grace_(grace) {}
+ThreadExecutor::ThreadExecutor(const Manifest& manifest, const Clock& clock, absl::Duration grace,
+                               RoleSettings role_settings)
+    : manifest_(manifest), clock_(clock), grace_(grace), role_settings_(std::move(role_settings)) {}
 
 CaseResult ThreadExecutor::Execute(const CaseRun& run) {
   // Everything the case thread touches is owned here, shared with the thread, so an abandoned
@@ -153,9 +154,9 @@ CaseResult ThreadExecutor::Execute(const CaseRun& run) {
   const absl::Time started = clock_.Now();
   const absl::Time deadline = started + run.timeout;
   const Clock& clock = clock_;
-  std::thread thread([shared, deadline, &clock] {
+  std::thread thread([shared, deadline, &clock, role_settings = role_settings_] {
     CaseContext context(shared->entry.info, shared->manifest, shared->evidence, shared->log, clock,
-                        deadline, shared->cancelled, /*runs_in_own_process=*/false);
+                        deadline, shared->cancelled, /*runs_in_own_process=*/false, role_settings);
     RunCasePhases(shared->entry, context, shared->result);
     shared->done.Notify();
   });
@@ -248,11 +249,12 @@ extern "C" void OnChildTerminate(int) { child_cancelled.store(true); }
 
 ProcessExecutor::ProcessExecutor(std::filesystem::path executable,
                                  std::filesystem::path manifest_path, const Clock& clock,
-                                 absl::Duration grace)
+                                 absl::Duration grace, RoleSettings role_settings)
     : executable_(std::move(executable)),
       manifest_path_(std::move(manifest_path)),
       clock_(clock),
-      grace_(grace) {}
+      grace_(grace),
+      role_settings_(std::move(role_settings)) {}
 
 CaseResult ProcessExecutor::Execute(const CaseRun& run) {
   CaseResult result;
@@ -277,6 +279,10 @@ CaseResult ProcessExecutor::Execute(const CaseRun& run) {
                                    run.relative_dir,
                                    "--timeout-ms",
                                    std::to_string(absl::ToInt64Milliseconds(run.timeout))};
+  if (!role_settings_.bin_dir.empty()) {
+    args.push_back("--bin-dir");
+    args.push_back(role_settings_.bin_dir.string());
+  }
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -396,7 +402,8 @@ CaseResult ProcessExecutor::Execute(const CaseRun& run) {
 
 int RunCaseInChild(const CaseRegistry& registry, const std::string& manifest_path,
                    const std::string& case_id, const std::filesystem::path& case_dir,
-                   const std::string& relative_dir, absl::Duration timeout) {
+                   const std::string& relative_dir, absl::Duration timeout,
+                   RoleSettings role_settings) {
   struct sigaction action {};
   action.sa_handler = OnChildTerminate;
   sigemptyset(&action.sa_mask);
@@ -418,7 +425,7 @@ int RunCaseInChild(const CaseRegistry& registry, const std::string& manifest_pat
     EvidenceRecorder evidence(case_dir, relative_dir);
     CaseLog log(case_dir / std::string(kCaseLogFileName), clock);
     CaseContext context(entry->info, *manifest, evidence, log, clock, clock.Now() + timeout,
-                        child_cancelled, /*runs_in_own_process=*/true);
+                        child_cancelled, /*runs_in_own_process=*/true, std::move(role_settings));
     const std::filesystem::path phase_file = case_dir / std::string(kCasePhaseFileName);
     RunCasePhases(*entry, context, result, [&](std::string_view phase) {
       (void)WriteFile(phase_file, phase);  // only read if the process dies; best effort

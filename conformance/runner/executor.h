@@ -58,24 +58,27 @@ class CaseExecutor {
 class ThreadExecutor : public CaseExecutor {
  public:
   // The manifest is copied for each case; `clock` must outlive the executor and any abandoned
-  // case.
-  ThreadExecutor(const Manifest& manifest, const Clock& clock, absl::Duration grace);
+  // case. `role_settings` goes to each case's context (where the reference daemons are).
+  ThreadExecutor(const Manifest& manifest, const Clock& clock, absl::Duration grace,
+                 RoleSettings role_settings = {});
   CaseResult Execute(const CaseRun& run) override;
 
  private:
   const Manifest& manifest_;
   const Clock& clock_;
   const absl::Duration grace_;
+  const RoleSettings role_settings_;
 };
 
-// Runs each case in a child process: `executable run-case --manifest ... --case ID ...`, stdout
+// Runs each case in a child process: `executable run-case --manifest ... --case ID ...` (and
+// `--bin-dir DIR` when role_settings names one), stdout
 // and stderr to <case dir>/process.log, in a process group of its own. On timeout the child gets
 // SIGTERM (which cancels the case, so its teardown runs), and `grace` later its whole process
 // group gets SIGKILL.
 class ProcessExecutor : public CaseExecutor {
  public:
   ProcessExecutor(std::filesystem::path executable, std::filesystem::path manifest_path,
-                  const Clock& clock, absl::Duration grace);
+                  const Clock& clock, absl::Duration grace, RoleSettings role_settings = {});
   CaseResult Execute(const CaseRun& run) override;
 
  private:
@@ -83,6 +86,7 @@ class ProcessExecutor : public CaseExecutor {
   const std::filesystem::path manifest_path_;
   const Clock& clock_;
   const absl::Duration grace_;
+  const RoleSettings role_settings_;
 };
 
 // The child side of ProcessExecutor: runs case `case_id` of `registry` with evidence in
@@ -90,7 +94,8 @@ class ProcessExecutor : public CaseExecutor {
 // the process exit code: 0 when the result was written (whatever the case's status), 2 when not.
 int RunCaseInChild(const CaseRegistry& registry, const std::string& manifest_path,
                    const std::string& case_id, const std::filesystem::path& case_dir,
-                   const std::string& relative_dir, absl::Duration timeout);
+                   const std::string& relative_dir, absl::Duration timeout,
+                   RoleSettings role_settings = {});
 
 }  // namespace nsmcert::conformance
 

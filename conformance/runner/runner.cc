@@ -137,9 +137,10 @@ absl::StatusOr<RunResult> Runner::Run() {
   const std::filesystem::path manifest_path = std::filesystem::absolute(manifest_.source, error);
   if (options_.isolation == Isolation::kProcess) {
     executor = std::make_unique<ProcessExecutor>(options_.executable, manifest_path, clock,
-                                                 options_.grace);
+                                                 options_.grace, options_.role_settings);
   } else {
-    executor = std::make_unique<ThreadExecutor>(manifest_, clock, options_.grace);
+    executor =
+        std::make_unique<ThreadExecutor>(manifest_, clock, options_.grace, options_.role_settings);
   }
 
   absl::Mutex mu;

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "conformance/cases/clock.h"
 #include "conformance/cases/registry.h"
+#include "conformance/cases/roles.h"
 #include "conformance/report/results.h"
 #include "conformance/runner/manifest.h"
 
@@ -33,6 +34,8 @@ struct RunOptions {
   std::filesystem::path out_dir;
   // Process isolation: the binary to re-execute with `run-case` (normally this one).
   std::filesystem::path executable;
+  // Where cases find the reference daemons (conformance/cases/roles.h).
+  RoleSettings role_settings;
   std::string tool_version;
   bool write_bundle = true;
   const Clock* clock = &Clock::Real();

@@ -1,0 +1,317 @@
+// nsmcert-faulty-registry: a registry that is deliberately wrong in one chosen way, to show that
+// the registry cases catch it (a suite that cannot fail proves nothing).
+//
+//   nsmcert-faulty-registry --listen URL --backend PATH --work-dir DIR [--fault NAME]...
+//
+// It starts the registry daemon PATH (configured like upstream's cmd-registry-memory: NSM_LISTEN_ON
+// set to a unix socket in DIR) as its backend, and serves both registry services on URL
+// (unix:///abs/path or tcp://host:port) by forwarding every call to the backend: request, the
+// per-RPC token and `path` metadata, deadline and cancellation one way; reply, status and the
+// `path` response header the other way. Unless a fault changes it, it behaves exactly like the
+// backend. Faults:
+//   none                              forward faithfully (the control: every case passes)
+//   no-deleted-events                 Find streams never carry deleted=true responses (watchers
+//                                     miss unregistrations and expiries)
+//   forget-initial-registration-time  a Register of a name registered before through this double
+//                                     (a refresh) replies without initial_registration_time
+// It serves gRPC health (both registry services SERVING) once the backend is healthy, and on
+// SIGTERM/SIGINT stops itself and the backend. The backend runs in this process's process group
+// and dies with it (PR_SET_PDEATHSIG), so a supervisor that kills the group kills both.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "grpc_health.grpc.pb.h"
+#include "registry.grpc.pb.h"
+
+namespace {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+constexpr std::string_view kNseService = "registry.NetworkServiceEndpointRegistry";
+constexpr std::string_view kNsService = "registry.NetworkServiceRegistry";
+// Metadata a registry client sends and the backend must see (spec §2.3, §8.5).
+constexpr const char* kForwardedKeys[] = {"nsm-client-token", "nsm-client-token-expires", "path"};
+
+struct Faults {
+  bool no_deleted_events = false;
+  bool forget_initial_registration_time = false;
+};
+
+// The gRPC target of an NSM URL: unix URLs verbatim, tcp://host:port -> host:port.
+std::string TargetOf(const std::string& url) {
+  if (url.rfind("tcp://", 0) == 0) return url.substr(6);
+  return url;
+}
+
+// A client call to the backend made on behalf of `server`: its deadline and cancellation
+// propagate, and the NSM metadata is copied.
+std::unique_ptr<grpc::ClientContext> BackendCall(const grpc::ServerContext& server) {
+  std::unique_ptr<grpc::ClientContext> call = grpc::ClientContext::FromServerContext(server);
+  for (const char* key : kForwardedKeys) {
+    auto range = server.client_metadata().equal_range(key);
+    for (auto it = range.first; it != range.second; ++it) {
+      call->AddMetadata(key, std::string(it->second.data(), it->second.size()));
+    }
+  }
+  return call;
+}
+
+// The backend's `path` response header goes back to our caller.
+void ReturnPathHeader(const grpc::ClientContext& backend, grpc::ServerContext& server) {
+  auto range = backend.GetServerInitialMetadata().equal_range("path");
+  for (auto it = range.first; it != range.second; ++it) {
+    server.AddInitialMetadata("path", std::string(it->second.data(), it->second.size()));
+  }
+}
+
+template <class Response, class Reader>
+grpc::Status ForwardStream(grpc::ClientContext& backend, Reader& reader,
+                           grpc::ServerWriter<Response>& writer, const Faults& faults) {
+  Response response;
+  while (reader->Read(&response)) {
+    if (faults.no_deleted_events && response.deleted()) continue;  // the fault
+    if (!writer.Write(response)) {
+      backend.TryCancel();
+      break;
+    }
+  }
+  return reader->Finish();
+}
+
+class NseProxy final : public registry::NetworkServiceEndpointRegistry::Service {
+ public:
+  NseProxy(std::shared_ptr<grpc::Channel> backend, const Faults& faults)
+      : stub_(registry::NetworkServiceEndpointRegistry::NewStub(backend)), faults_(faults) {}
+
+  grpc::Status Register(grpc::ServerContext* context, const registry::NetworkServiceEndpoint* nse,
+                        registry::NetworkServiceEndpoint* reply) override {
+    auto call = BackendCall(*context);
+    grpc::Status status = stub_->Register(call.get(), *nse, reply);
+    ReturnPathHeader(*call, *context);
+    if (status.ok() && faults_.forget_initial_registration_time) {
+      std::lock_guard lock(mu_);
+      if (!seen_.insert(reply->name()).second) reply->clear_initial_registration_time();
+    }
+    return status;
+  }
+
+  grpc::Status Find(grpc::ServerContext* context,
+                    const registry::NetworkServiceEndpointQuery* query,
+                    grpc::ServerWriter<registry::NetworkServiceEndpointResponse>* writer) override {
+    auto call = BackendCall(*context);
+    auto reader = stub_->Find(call.get(), *query);
+    return ForwardStream(*call, reader, *writer, faults_);
+  }
+
+  grpc::Status Unregister(grpc::ServerContext* context, const registry::NetworkServiceEndpoint* nse,
+                          google::protobuf::Empty* reply) override {
+    auto call = BackendCall(*context);
+    grpc::Status status = stub_->Unregister(call.get(), *nse, reply);
+    ReturnPathHeader(*call, *context);
+    return status;
+  }
+
+ private:
+  std::unique_ptr<registry::NetworkServiceEndpointRegistry::Stub> stub_;
+  const Faults faults_;
+  std::mutex mu_;
+  std::set<std::string> seen_;  // names registered through this double
+};
+
+class NsProxy final : public registry::NetworkServiceRegistry::Service {
+ public:
+  NsProxy(std::shared_ptr<grpc::Channel> backend, const Faults& faults)
+      : stub_(registry::NetworkServiceRegistry::NewStub(backend)), faults_(faults) {}
+
+  grpc::Status Register(grpc::ServerContext* context, const registry::NetworkService* ns,
+                        registry::NetworkService* reply) override {
+    auto call = BackendCall(*context);
+    grpc::Status status = stub_->Register(call.get(), *ns, reply);
+    ReturnPathHeader(*call, *context);
+    return status;
+  }
+
+  grpc::Status Find(grpc::ServerContext* context, const registry::NetworkServiceQuery* query,
+                    grpc::ServerWriter<registry::NetworkServiceResponse>* writer) override {
+    auto call = BackendCall(*context);
+    auto reader = stub_->Find(call.get(), *query);
+    return ForwardStream(*call, reader, *writer, faults_);
+  }
+
+  grpc::Status Unregister(grpc::ServerContext* context, const registry::NetworkService* ns,
+                          google::protobuf::Empty* reply) override {
+    auto call = BackendCall(*context);
+    grpc::Status status = stub_->Unregister(call.get(), *ns, reply);
+    ReturnPathHeader(*call, *context);
+    return status;
+  }
+
+ private:
+  std::unique_ptr<registry::NetworkServiceRegistry::Stub> stub_;
+  const Faults faults_;
+};
+
+// Health: the server and both registry services SERVING; anything else NOT_FOUND, as the
+// protocol says.
+class HealthService final : public grpc::health::v1::Health::Service {
+ public:
+  grpc::Status Check(grpc::ServerContext*, const HealthCheckRequest* request,
+                     HealthCheckResponse* response) override {
+    const std::string& service = request->service();
+    if (!service.empty() && service != kNseService && service != kNsService) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service");
+    }
+    response->set_status(HealthCheckResponse::SERVING);
+    return grpc::Status::OK;
+  }
+};
+
+pid_t StartBackend(const std::string& path, const std::string& listen_url) {
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  setenv("NSM_LISTEN_ON", listen_url.c_str(), 1);
+  setenv("NSM_NAME", "faulty-registry-backend", 1);
+  execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
+  std::fprintf(stderr, "nsmcert-faulty-registry: cannot run the backend %s: %s\n", path.c_str(),
+               std::strerror(errno));
+  _exit(127);
+}
+
+// Probes the backend's health until SERVING, with a fresh channel per attempt so that no
+// reconnect backoff carries over from the attempts made before it listened.
+bool BackendHealthy(const std::string& url, pid_t backend, std::chrono::seconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (waitpid(backend, nullptr, WNOHANG) == backend) return false;
+    auto stub = grpc::health::v1::Health::NewStub(
+        grpc::CreateChannel(url, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    HealthCheckRequest request;
+    request.set_service(std::string(kNseService));
+    HealthCheckResponse response;
+    if (stub->Check(&context, request, &response).ok() &&
+        response.status() == HealthCheckResponse::SERVING) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+int Usage(std::string_view problem) {
+  std::cerr << "nsmcert-faulty-registry: " << problem
+            << "\nusage: nsmcert-faulty-registry --listen URL --backend PATH --work-dir DIR "
+               "[--fault none|no-deleted-events|forget-initial-registration-time]...\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string listen;
+  std::string backend_path;
+  std::string work_dir;
+  Faults faults;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (i + 1 >= argc) return Usage(std::string(arg) + " needs a value");
+    const std::string value = argv[++i];
+    if (arg == "--listen") {
+      listen = value;
+    } else if (arg == "--backend") {
+      backend_path = value;
+    } else if (arg == "--work-dir") {
+      work_dir = value;
+    } else if (arg == "--fault") {
+      if (value == "no-deleted-events") {
+        faults.no_deleted_events = true;
+      } else if (value == "forget-initial-registration-time") {
+        faults.forget_initial_registration_time = true;
+      } else if (value != "none") {
+        return Usage("unknown fault \"" + value + "\"");
+      }
+    } else {
+      return Usage("unknown option " + std::string(arg));
+    }
+  }
+  if (listen.empty() || backend_path.empty() || work_dir.empty()) {
+    return Usage("--listen, --backend and --work-dir are required");
+  }
+  if (listen.rfind("unix:///", 0) != 0 && listen.rfind("tcp://", 0) != 0) {
+    return Usage("--listen \"" + listen + "\" is neither unix:///path nor tcp://host:port");
+  }
+
+  // Signals are taken by sigwait below, on this thread; gRPC's threads inherit the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const std::string backend_url = "unix://" + work_dir + "/backend.sock";
+  const pid_t backend = StartBackend(backend_path, backend_url);
+  if (backend < 0) {
+    std::cerr << "nsmcert-faulty-registry: fork: " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  if (!BackendHealthy(backend_url, backend, std::chrono::seconds(20))) {
+    std::cerr << "nsmcert-faulty-registry: the backend " << backend_path
+              << " did not become healthy on " << backend_url << "\n";
+    kill(backend, SIGKILL);
+    waitpid(backend, nullptr, 0);
+    return 1;
+  }
+
+  auto channel = grpc::CreateChannel(backend_url, grpc::InsecureChannelCredentials());
+  NseProxy nse(channel, faults);
+  NsProxy ns(channel, faults);
+  HealthService health;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(TargetOf(listen), grpc::InsecureServerCredentials());
+  builder.RegisterService(&nse);
+  builder.RegisterService(&ns);
+  builder.RegisterService(&health);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    std::cerr << "nsmcert-faulty-registry: cannot listen on " << listen << "\n";
+    kill(backend, SIGKILL);
+    waitpid(backend, nullptr, 0);
+    return 1;
+  }
+  std::cout << "nsmcert-faulty-registry: serving on " << listen << " in front of " << backend_path
+            << (faults.no_deleted_events ? " [fault no-deleted-events]" : "")
+            << (faults.forget_initial_registration_time
+                    ? " [fault forget-initial-registration-time]"
+                    : "")
+            << std::endl;
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  kill(backend, SIGTERM);
+  waitpid(backend, nullptr, 0);
+  return 0;
+}
