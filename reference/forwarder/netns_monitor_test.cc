@@ -29,10 +29,13 @@ class NetNsMonitorTest : public ::testing::Test {
       m->set_type(next_hop_type_);
       return absl::OkStatus();
     };
-    chain_ =
-        testing::Chain({std::make_shared<sdk::Begin>(), std::make_shared<sdk::ConnectionMetadata>(),
-                        monitor_, std::make_shared<MechanismTranslation>(), next_hop_});
+    begin_ = std::make_shared<sdk::Begin>();
+    chain_ = testing::Chain({begin_, std::make_shared<sdk::ConnectionMetadata>(), monitor_,
+                             std::make_shared<MechanismTranslation>(), next_hop_});
   }
+
+  // Connections a test leaves open keep the chain alive through begin.
+  ~NetNsMonitorTest() override { begin_->Abandon(); }
 
   absl::StatusOr<connection::Connection> Send(const std::string& id) {
     networkservice::NetworkServiceRequest request;
@@ -51,6 +54,7 @@ class NetNsMonitorTest : public ::testing::Test {
   std::set<std::string> devices_;
   bool listing_works_ = true;
   std::string next_hop_type_ = "KERNEL";
+  std::shared_ptr<sdk::Begin> begin_;
   std::shared_ptr<NetNsMonitor> monitor_;
   std::shared_ptr<testing::Sink> next_hop_;
   std::shared_ptr<sdk::NetworkServiceChain> chain_;
