@@ -240,13 +240,15 @@ absl::StatusOr<std::unique_ptr<RunningRole>> RoleLauncher::Start(Role role,
   harness::ProcessSpec process_spec;
   process_spec.name = name;
   process_spec.netns_path = options.netns_path;
-  process_spec.working_dir = running->work_dir_.string();
   std::filesystem::path binary;
   if (role_spec.implementation == Implementation::kReference) {
     auto found = FindReferenceBinary(role, settings_);
     if (!found.ok()) return found.status();
     binary = *found;
     process_spec.argv = {binary.string()};
+    // Stray files of our own daemons go to the work directory; external commands keep the
+    // runner's directory, where relative paths in the manifest were meant.
+    process_spec.working_dir = running->work_dir_.string();
     // The reference daemons read NSM_* variables (spec §13); ours win over the runner's own.
     std::map<std::string, std::string> env = options.reference_env;
     env["NSM_LISTEN_ON"] = running->url_;

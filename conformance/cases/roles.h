@@ -6,9 +6,9 @@
 //   - implementation: reference -> the reference daemon nsmcert-<role> (RoleSettings says where the
 //     binaries are), configured through its NSM_* environment, listening on a unix socket in a
 //     private directory;
-//   - external with `command` -> that command, its templates ({name}, {listen_url}, {work_dir},
-//   ...)
-//     expanded, with the manifest's environment;
+//   - external with `command` -> that command with its templates ({name}, {listen_url},
+//     {work_dir}, ...) expanded and the manifest's environment, in the runner's working directory
+//     (relative paths in the manifest mean what they mean where nsmcert was started);
 //   - external with `address` -> nothing is started; the address is dialled as it is.
 // Either way the case waits for gRPC health (grpc.health.v1) of the role's services before it
 // gets the role. A started process runs under the harness supervisor (conformance/harness/
