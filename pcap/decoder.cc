@@ -219,6 +219,7 @@ class Decoder {
     // Walk the extension headers to the upper-layer protocol. Each step consumes at least 8
     // bytes, so the loop ends; the bound only caps work on hostile input.
     uint8_t next = v.U8(6);
+    bool fragment_seen = false;
     for (int hops = 0; hops < 32; ++hops) {
       size_t length = 0;
       switch (next) {
@@ -234,6 +235,12 @@ class Decoder {
           break;
         case 44: {  // fragment
           if (!Require(rest, 8, "ipv6.fraghdr", c)) return;
+          if (fragment_seen) {
+            // RFC 8200 allows one fragment header; what follows a second is not decoded.
+            Error(At(rest, c, "ipv6.fraghdr", "a second fragment header"));
+            return Data(rest, c);
+          }
+          fragment_seen = true;
           const uint16_t offset_flags = rest.U16(2);
           Uint("ipv6.fraghdr.offset", offset_flags >> 3, c);
           Uint("ipv6.fraghdr.more", offset_flags & 1, c);
