@@ -236,7 +236,8 @@ absl::StatusOr<std::unique_ptr<RunningRole>> RoleLauncher::Start(Role role,
     return running;
   }
 
-  running->url_ = values["listen_url"];
+  const std::string listen_on = values["listen_url"];
+  running->url_ = listen_on.substr(0, listen_on.find(','));
   harness::ProcessSpec process_spec;
   process_spec.name = name;
   process_spec.netns_path = options.netns_path;
@@ -251,7 +252,7 @@ absl::StatusOr<std::unique_ptr<RunningRole>> RoleLauncher::Start(Role role,
     process_spec.working_dir = running->work_dir_.string();
     // The reference daemons read NSM_* variables (spec §13); ours win over the runner's own.
     std::map<std::string, std::string> env = options.reference_env;
-    env["NSM_LISTEN_ON"] = running->url_;
+    env["NSM_LISTEN_ON"] = listen_on;
     env.try_emplace("NSM_NAME", name);
     for (auto& [key, value] : env) process_spec.env.emplace_back(key, value);
   } else {

@@ -65,7 +65,9 @@ struct RoleStartOptions {
   // A network namespace file to run the process in; empty: the runner's namespace. A role reached
   // at an address is probed from here too.
   std::string netns_path;
-  // The URL the instance serves on ({listen_url}). Empty: unix://<work dir>/<name>.sock.
+  // The URL the instance serves on ({listen_url}). Empty: unix://<work dir>/<name>.sock. A
+  // comma-separated list serves on each (NSM_LISTEN_ON and {listen_url} get the whole list); the
+  // first is the role's url(), where health is probed.
   std::string listen_url;
   // Values of the other template variables ({registry_url}, {connect_to}, {tunnel_ip}); a template
   // that uses one not given here is an error naming it.
