@@ -555,7 +555,12 @@ absl::StatusOr<std::map<std::string, connection::Connection>> Domain::MonitorSna
   if (found == nullptr) {
     return absl::InvalidArgumentError(Cat("monitor: no node \"", node_name, "\""));
   }
-  auto stub = connection::MonitorConnection::NewStub(ChannelTo(found->nsmgr_url));
+  return MonitorSnapshotAt(found->nsmgr_url, selector, timeout);
+}
+
+absl::StatusOr<std::map<std::string, connection::Connection>> Domain::MonitorSnapshotAt(
+    const std::string& url, const MonitorSelector& selector, absl::Duration timeout) {
+  auto stub = connection::MonitorConnection::NewStub(ChannelTo(url));
   connection::MonitorScopeSelector request;
   for (const std::string& service : selector.network_services) {
     request.add_network_services(service);
@@ -567,13 +572,13 @@ absl::StatusOr<std::map<std::string, connection::Connection>> Domain::MonitorSna
   connection::ConnectionEvent event;
   if (!reader->Read(&event)) {
     grpc::Status status = reader->Finish();
-    return absl::UnavailableError(Cat("monitor of nsmgr-", node_name, " at ", found->nsmgr_url,
-                                      ": no initial event (", status.error_message(), ")"));
+    return absl::UnavailableError(
+        Cat("monitor at ", url, ": no initial event (", status.error_message(), ")"));
   }
   call.TryCancel();
   (void)reader->Finish();
   if (event.type() != connection::INITIAL_STATE_TRANSFER) {
-    return absl::FailedPreconditionError(Cat("monitor of nsmgr-", node_name, ": first event is ",
+    return absl::FailedPreconditionError(Cat("monitor at ", url, ": first event is ",
                                              connection::ConnectionEventType_Name(event.type()),
                                              ", not INITIAL_STATE_TRANSFER"));
   }
@@ -629,10 +634,18 @@ absl::StatusOr<std::vector<connection::Connection>> Domain::WaitForClientConnect
 }
 
 absl::Status Domain::WaitForNoConnections(std::string_view node_name, absl::Duration timeout) {
+  DomainNode* found = node(node_name);
+  if (found == nullptr) {
+    return absl::InvalidArgumentError(Cat("monitor: no node \"", node_name, "\""));
+  }
+  return WaitForNoConnectionsAt(found->nsmgr_url, timeout);
+}
+
+absl::Status Domain::WaitForNoConnectionsAt(const std::string& url, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   std::string last;
   while (true) {
-    auto snapshot = MonitorSnapshot(node_name, {}, absl::Seconds(2));
+    auto snapshot = MonitorSnapshotAt(url, {}, absl::Seconds(2));
     if (snapshot.ok()) {
       if (snapshot->empty()) return absl::OkStatus();
       std::vector<std::string> seen;
@@ -644,8 +657,7 @@ absl::Status Domain::WaitForNoConnections(std::string_view node_name, absl::Dura
     if (absl::Now() >= deadline) break;
     absl::SleepFor(kPollInterval);
   }
-  return absl::DeadlineExceededError(Cat("the nsmgr of ", node_name,
-                                         " still holds connections after ",
+  return absl::DeadlineExceededError(Cat("the server at ", url, " still holds connections after ",
                                          absl::FormatDuration(timeout), ": ", last));
 }
 

@@ -199,6 +199,13 @@ class Domain {
   absl::StatusOr<std::map<std::string, connection::Connection>> MonitorSnapshot(
       std::string_view node_name, const MonitorSelector& selector = {},
       absl::Duration timeout = absl::Seconds(5));
+  // The same from any MonitorConnection server reachable from here (a forwarder's or an NSE's
+  // unix URL, RunningRole::url()).
+  absl::StatusOr<std::map<std::string, connection::Connection>> MonitorSnapshotAt(
+      const std::string& url, const MonitorSelector& selector = {},
+      absl::Duration timeout = absl::Seconds(5));
+  // Waits until the server at `url` reports no connection at all.
+  absl::Status WaitForNoConnectionsAt(const std::string& url, absl::Duration timeout);
   // Waits until the nsmgr of the client's node reports every connection of `client` UP (state UP
   // or unset) with a full path (last segment named after an endpoint), and returns them in NSURL
   // order. With `different_from`, waits for connections whose endpoint-side addresses or path
