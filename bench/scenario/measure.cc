@@ -1,7 +1,10 @@
 #include "bench/scenario/measure.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -100,6 +103,25 @@ absl::StatusOr<std::int64_t> ReadRssBytes(pid_t pid) {
                         absl::StrCat("process ", pid, ": ", std::string(rss.status().message())));
   }
   return rss;
+}
+
+std::vector<pid_t> FindPids(std::uint64_t netns_inode, std::string_view exe_name) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    std::uint64_t pid = 0;
+    if (!ParseU64(name, pid)) continue;
+    struct stat st {};
+    if (stat((entry.path() / "ns" / "net").c_str(), &st) != 0) continue;
+    if (static_cast<std::uint64_t>(st.st_ino) != netns_inode) continue;
+    std::error_code link_ec;
+    auto exe = std::filesystem::read_symlink(entry.path() / "exe", link_ec);
+    if (link_ec || exe.filename().string() != exe_name) continue;
+    out.push_back(static_cast<pid_t>(pid));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 double MemoryGrowth::BytesPerConnection() const {

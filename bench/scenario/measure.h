@@ -43,6 +43,11 @@ absl::StatusOr<std::int64_t> ParseVmRssBytes(std::string_view proc_status);
 // The same for a running process; NOT_FOUND naming the pid when it is gone.
 absl::StatusOr<std::int64_t> ReadRssBytes(pid_t pid);
 
+// Processes whose executable's file name is `exe_name` and whose network namespace has inode
+// `netns_inode` (e.g. the one nsmgr of a node), from /proc. Processes that vanish while being
+// read are skipped.
+std::vector<pid_t> FindPids(std::uint64_t netns_inode, std::string_view exe_name);
+
 // Resident memory of one process before and after a number of connections were made.
 struct MemoryGrowth {
   std::string process;

@@ -1,6 +1,10 @@
 #include "bench/scenario/measure.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
 
 #include "gtest/gtest.h"
 
@@ -57,6 +61,16 @@ TEST(VmRssTest, ReadsOwnProcessAndNamesAGonePid) {
   EXPECT_GT(*own, 0);
   auto gone = ReadRssBytes(0x3fffffff);
   EXPECT_EQ(gone.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(FindPidsTest, FindsThisProcessByNamespaceAndExecutable) {
+  struct stat st {};
+  ASSERT_EQ(stat("/proc/self/ns/net", &st), 0);
+  auto exe = std::filesystem::read_symlink("/proc/self/exe");
+  auto pids = FindPids(st.st_ino, exe.filename().string());
+  EXPECT_NE(std::find(pids.begin(), pids.end(), getpid()), pids.end());
+  EXPECT_TRUE(FindPids(st.st_ino, "no-such-executable-name").empty());
+  EXPECT_TRUE(FindPids(1, exe.filename().string()).empty());
 }
 
 TEST(MemoryGrowthTest, PerConnectionMayBeNegative) {

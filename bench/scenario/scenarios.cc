@@ -1,0 +1,586 @@
+#include "bench/scenario/scenarios.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "bench/datapath/path.h"
+#include "bench/datapath/traffic_gen.h"
+#include "bench/scenario/measure.h"
+#include "grpc_health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "reference/nsc/client.h"
+#include "reference/nsc/liveness.h"
+#include "reference/nsc/requests.h"
+#include "reference/sdk/grpc/channel_pool.h"
+#include "reference/sdk/grpc/network_service_client.h"
+#include "reference/sdk/tools/jwt.h"
+#include "reference/sdk/tools/spiffe_id.h"
+
+namespace nsmcert::bench::scenario {
+namespace {
+
+using Json = nlohmann::json;
+
+std::int64_t NowNs() { return static_cast<std::int64_t>(MonotonicNs()); }
+
+// The tail of the client chain, timestamping every Request the nsmgr answered (the client's own
+// and those its heal sends), keyed by the client's path segment id.
+class RequestRecorder final : public sdk::NetworkServiceElement {
+ public:
+  absl::StatusOr<connection::Connection> Request(sdk::Context& ctx,
+                                                 networkservice::NetworkServiceRequest& request,
+                                                 const sdk::NetworkServiceNext& next) override {
+    const std::string key = request.connection().path().path_segments_size() > 0
+                                ? request.connection().path().path_segments(0).id()
+                                : request.connection().id();
+    auto conn = next.Request(ctx, request);
+    if (conn.ok()) {
+      std::lock_guard lock(mu_);
+      times_[key].push_back(NowNs());
+      last_[key] = *conn;
+    }
+    return conn;
+  }
+
+  std::vector<std::int64_t> Times(const std::string& key) {
+    std::lock_guard lock(mu_);
+    return times_[key];
+  }
+  std::optional<connection::Connection> Last(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = last_.find(key);
+    if (it == last_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::int64_t>> times_;
+  std::map<std::string, connection::Connection> last_;
+};
+
+std::string KeyOf(const connection::Connection& conn) {
+  return conn.path().path_segments_size() > 0 ? conn.path().path_segments(0).id() : conn.id();
+}
+
+// An in-process NSC whose kernel interfaces go to the client workload's namespace.
+struct BenchClient {
+  std::shared_ptr<RequestRecorder> recorder;
+  std::unique_ptr<kernel::NetNsThread> liveness_thread;  // ICMP checks from the client's netns
+  std::unique_ptr<nsc::NscClient> client;                // destroyed first
+
+  ~BenchClient() {
+    if (client) (void)client->CloseAll(absl::Seconds(30));
+    client.reset();
+  }
+};
+
+absl::StatusOr<std::unique_ptr<BenchClient>> MakeClient(BenchDomain& bench, const std::string& name,
+                                                        bool heal) {
+  auto out = std::make_unique<BenchClient>();
+  auto id = sdk::tools::SpiffeId::Parse(absl::StrCat("spiffe://nsmcert.local/", name));
+  if (!id.ok()) return id.status();
+  auto key = sdk::tools::EcKey::Generate();
+  if (!key.ok()) return key.status();
+  auto channels = std::make_shared<sdk::ChannelPool>();
+  out->recorder = std::make_shared<RequestRecorder>();
+  auto connect = sdk::NetworkServiceChain::Make(
+      {out->recorder, std::make_shared<sdk::NetworkServiceGrpcClient>(channels)});
+  if (!connect.ok()) return connect.status();
+
+  nsc::NscOptions options;
+  options.name = name;
+  options.connect_to = bench.client_nsmgr_url();
+  options.signer = std::make_shared<sdk::tools::Es256TokenSigner>(*id, *key, absl::Minutes(10));
+  options.netns_url = bench.client_ns().InodeUrl();
+  options.heal = heal;
+  options.channels = channels;
+  options.connect = *connect;
+  if (heal) {
+    auto thread = kernel::NetNsThread::Start(bench.client_ns());
+    if (!thread.ok()) return thread.status();
+    out->liveness_thread = std::move(*thread);
+    kernel::NetNsThread* in_ns = out->liveness_thread.get();
+    // The daemon's defaults (NSM_LIVENESS_CHECK_INTERVAL 200ms, _TIMEOUT 1s).
+    options.liveness = [in_ns](const connection::Connection& conn) {
+      return in_ns->Run([&conn] { return nsc::CheckLiveness(conn, nsc::LivenessOptions()); });
+    };
+    options.liveness_interval = absl::Milliseconds(200);
+  }
+  auto client = nsc::NscClient::Create(std::move(options));
+  if (!client.ok()) return client.status();
+  out->client = std::move(*client);
+  return out;
+}
+
+absl::StatusOr<networkservice::NetworkServiceRequest> RequestFor(const std::string& service) {
+  auto requests = nsc::BuildRequests("bench", {absl::StrCat("kernel://", service)}, {});
+  if (!requests.ok()) return requests.status();
+  return (*requests)[0];
+}
+
+struct Round {
+  std::vector<std::int64_t> latencies_ns;
+  int failures = 0;
+  std::string first_error;
+  std::int64_t wall_ns = 0;
+  std::vector<connection::Connection> connections;
+};
+
+// Runs `count` calls of `op(i)` on `concurrency` threads; op returns OK or an error.
+template <class Op>
+Round RunConcurrently(int count, int concurrency, Op op) {
+  Round round;
+  std::mutex mu;
+  std::atomic<int> next{0};
+  const std::int64_t start = NowNs();
+  std::vector<std::thread> workers;
+  const int threads = std::max(1, std::min(concurrency, count));
+  workers.reserve(static_cast<size_t>(threads));
+  for (int w = 0; w < threads; ++w) {
+    workers.emplace_back([&] {
+      for (int i = next++; i < count; i = next++) {
+        const std::int64_t t0 = NowNs();
+        absl::Status status = op(i, mu, round);
+        const std::int64_t t1 = NowNs();
+        std::lock_guard lock(mu);
+        if (status.ok()) {
+          round.latencies_ns.push_back(t1 - t0);
+        } else {
+          if (round.failures++ == 0) round.first_error = status.ToString();
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  round.wall_ns = NowNs() - start;
+  return round;
+}
+
+Round RequestRound(BenchClient& client, const networkservice::NetworkServiceRequest& tmpl,
+                   const std::string& prefix, int count, int concurrency, absl::Duration timeout) {
+  return RunConcurrently(count, concurrency, [&](int i, std::mutex& mu, Round& round) {
+    networkservice::NetworkServiceRequest request = tmpl;
+    request.mutable_connection()->set_id(absl::StrCat(prefix, "-", i));
+    auto conn = client.client->Request(std::move(request), timeout);
+    if (!conn.ok()) return conn.status();
+    std::lock_guard lock(mu);
+    round.connections.push_back(*conn);
+    return absl::OkStatus();
+  });
+}
+
+Round CloseRound(BenchClient& client, const std::vector<connection::Connection>& conns,
+                 int concurrency, absl::Duration timeout) {
+  return RunConcurrently(static_cast<int>(conns.size()), concurrency,
+                         [&](int i, std::mutex&, Round&) {
+                           return client.client->Close(conns[static_cast<size_t>(i)], timeout);
+                         });
+}
+
+Round HealthRound(const std::string& url, int count, int concurrency) {
+  auto channel = grpc::CreateChannel(url, grpc::InsecureChannelCredentials());
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  return RunConcurrently(count, concurrency, [&](int, std::mutex&, Round&) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    grpc::Status s = stub->Check(&ctx, req, &resp);
+    if (!s.ok()) return absl::UnavailableError(s.error_message());
+    return absl::OkStatus();
+  });
+}
+
+Json RoundJson(Round& round) {
+  Json out = ToJson(SummarizeMs(round.latencies_ns));
+  out["failures"] = round.failures;
+  if (!round.first_error.empty()) out["first_error"] = round.first_error;
+  out["wall_ms"] = static_cast<double>(round.wall_ns) / 1e6;
+  out["per_second"] = PerSecond(round.latencies_ns.size(), round.wall_ns);
+  return out;
+}
+
+struct Shape {
+  std::string name;
+  std::string service;
+};
+const std::vector<Shape>& Shapes() {
+  static const std::vector<Shape> shapes = {{"local", kLocalService}, {"remote", kRemoteService}};
+  return shapes;
+}
+
+// Processes whose memory a shape's connections grow: (label, node or workload, executable).
+struct Watched {
+  std::string label;
+  std::string element;
+  std::string exe;
+};
+std::vector<Watched> WatchedFor(const std::string& shape) {
+  std::vector<Watched> out = {{"nsmgr-a", "node-a", "nsmcert-nsmgr"},
+                              {"forwarder-a", "node-a", "nsmcert-forwarder"}};
+  if (shape == "local") {
+    out.push_back({"nse-a", "nse-a", "nsmcert-nse"});
+  } else {
+    out.push_back({"nsmgr-b", "node-b", "nsmcert-nsmgr"});
+    out.push_back({"forwarder-b", "node-b", "nsmcert-forwarder"});
+    out.push_back({"nse-b", "nse-b", "nsmcert-nse"});
+  }
+  return out;
+}
+
+absl::StatusOr<pid_t> PidOf(BenchDomain& bench, const Watched& w) {
+  auto ns = kernel::NetNs::FromPath(bench.domain().NetnsPath(w.element));
+  if (!ns.ok()) return ns.status();
+  std::vector<pid_t> pids = FindPids(ns->ino(), w.exe);
+  if (pids.size() != 1) {
+    return absl::NotFoundError(
+        absl::StrCat(pids.size(), " processes ", w.exe, " in the namespace of ", w.element));
+  }
+  return pids[0];
+}
+
+conformance::RunningRole* RoleToKill(BenchDomain& bench, const std::string& role) {
+  conformance::Domain& d = bench.domain();
+  if (role == "nse") {
+    conformance::DomainEndpoint* e = d.endpoint("nse-b");
+    return e == nullptr ? nullptr : e->role.get();
+  }
+  if (role == "local-forwarder") return d.forwarder("node-a");
+  if (role == "remote-forwarder") return d.forwarder("node-b");
+  if (role == "remote-nsmgr") return d.nsmgr("node-b");
+  if (role == "local-nsmgr") return d.nsmgr("node-a");
+  if (role == "registry") return &d.registry();
+  return nullptr;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BenchDomain>> BenchDomain::Start(const BenchDomainOptions& options) {
+  std::unique_ptr<BenchDomain> bench(new BenchDomain());
+  conformance::StandaloneCaseContext::Options context_options;
+  context_options.id = "BENCH-SCENARIO";
+  context_options.bin_dir = options.bin_dir;
+  context_options.timeout = absl::Hours(4);
+  auto context = conformance::StandaloneCaseContext::Create(context_options);
+  if (!context.ok()) return context.status();
+  bench->context_ = std::move(*context);
+
+  auto spec = harness::LoadTopologyFile(conformance::DefaultTopologyFile().string());
+  if (!spec.ok()) return spec.status();
+  bool added = false;
+  for (harness::NodeSpec& node : spec->nodes) {
+    if (node.name != "node-a") continue;
+    harness::WorkloadSpec local_nse;
+    local_nse.name = "nse-a";
+    local_nse.role = harness::WorkloadRole::kNse;
+    node.workloads.push_back(local_nse);
+    added = true;
+  }
+  if (!added) return absl::FailedPreconditionError("the default topology has no node-a");
+
+  conformance::DomainOptions domain_options;
+  domain_options.topology = *spec;
+  domain_options.log_level = options.log_level;
+  auto domain = conformance::Domain::Start(bench->context_->context(), domain_options);
+  if (!domain.ok()) return domain.status();
+  bench->domain_ = std::move(*domain);
+
+  // Address pools large enough for a thousand point-to-point connections each.
+  const std::vector<std::tuple<std::string, std::string, std::string>> endpoints = {
+      {"nse-a", kLocalService, "10.210.0.0/16"}, {"nse-b", kRemoteService, "10.211.0.0/16"}};
+  for (const auto& [workload, service, cidr] : endpoints) {
+    conformance::EndpointOptions e;
+    e.workload = workload;
+    e.services = {service};
+    e.cidr = cidr;
+    auto started = bench->domain_->StartEndpoint(e);
+    if (!started.ok()) return started.status();
+  }
+  for (const auto& [workload, service, cidr] : endpoints) {
+    if (absl::Status s = bench->domain_->WaitForEndpoint(workload, absl::Seconds(30)); !s.ok()) {
+      return s;
+    }
+  }
+  auto ns = kernel::NetNs::FromPath(bench->domain_->NetnsPath(kClientWorkload));
+  if (!ns.ok()) return ns.status();
+  bench->client_ns_ = std::move(*ns);
+  return bench;
+}
+
+BenchDomain::~BenchDomain() {
+  if (domain_) (void)domain_->Stop();
+  domain_.reset();
+  context_.reset();
+}
+
+std::string BenchDomain::client_nsmgr_url() {
+  conformance::DomainNode* node = domain_->node("node-a");
+  return node == nullptr ? "" : node->nsmgr_url;
+}
+
+Json MeasureSetup(BenchDomain& bench, const SetupConfig& config, std::ostream& log) {
+  Json out = Json::array();
+  auto client = MakeClient(bench, "bench-setup", /*heal=*/false);
+  if (!client.ok()) return Json{{"error", client.status().ToString()}};
+  int round_index = 0;
+  for (const Shape& shape : Shapes()) {
+    auto tmpl = RequestFor(shape.service);
+    if (!tmpl.ok()) return Json{{"error", tmpl.status().ToString()}};
+    // One connection first: channels, the forwarder's first-use work, the NSE's registration
+    // lookups are not part of any round.
+    Round warm = RequestRound(**client, *tmpl, absl::StrCat("warm-", shape.name), 2, 1,
+                              config.request_timeout);
+    CloseRound(**client, warm.connections, 1, config.request_timeout);
+    for (int concurrency : config.concurrency) {
+      const int count = std::max(config.connections, concurrency);
+      const std::string prefix = absl::StrCat("r", round_index++, "-", shape.name);
+      Round requests =
+          RequestRound(**client, *tmpl, prefix, count, concurrency, config.request_timeout);
+      Round closes =
+          CloseRound(**client, requests.connections, concurrency, config.request_timeout);
+      Round baseline = HealthRound(bench.client_nsmgr_url(), count, concurrency);
+      Json round = {{"shape", shape.name}, {"concurrency", concurrency}, {"connections", count}};
+      round["request"] = RoundJson(requests);
+      round["close"] = RoundJson(closes);
+      round["baseline_health_check"] = RoundJson(baseline);
+      const double base_p50 = round["baseline_health_check"]["p50_ms"].get<double>();
+      const double p50 = round["request"]["p50_ms"].get<double>();
+      round["p50_ratio"] = base_p50 > 0 ? Json(p50 / base_p50) : Json(nullptr);
+      log << "setup " << shape.name << " c=" << concurrency << " n=" << count << ": p50 " << p50
+          << " ms p99 " << round["request"]["p99_ms"].get<double>() << " ms, "
+          << round["request"]["per_second"].get<double>() << " conn/s, failures "
+          << requests.failures << (requests.failures ? " (" + requests.first_error + ")" : "")
+          << "; health check p50 " << base_p50 << " ms" << std::endl;
+      out.push_back(round);
+    }
+  }
+  return out;
+}
+
+Json MeasureMemory(BenchDomain& bench, const MemoryConfig& config, std::ostream& log) {
+  Json out = Json::array();
+  auto client = MakeClient(bench, "bench-memory", /*heal=*/false);
+  if (!client.ok()) return Json{{"error", client.status().ToString()}};
+  for (const Shape& shape : Shapes()) {
+    auto tmpl = RequestFor(shape.service);
+    if (!tmpl.ok()) return Json{{"error", tmpl.status().ToString()}};
+    Round warm = RequestRound(**client, *tmpl, absl::StrCat("mw-", shape.name), config.warmup,
+                              config.concurrency, absl::Seconds(60));
+    CloseRound(**client, warm.connections, config.concurrency, absl::Seconds(60));
+    std::vector<Watched> watched = WatchedFor(shape.name);
+    std::vector<MemoryGrowth> growth;
+    std::vector<pid_t> pids;
+    Json errors = Json::array();
+    for (const Watched& w : watched) {
+      MemoryGrowth g;
+      g.process = w.label;
+      auto pid = PidOf(bench, w);
+      if (pid.ok()) {
+        auto rss = ReadRssBytes(*pid);
+        if (rss.ok()) g.before_bytes = *rss;
+      } else {
+        errors.push_back(pid.status().ToString());
+      }
+      pids.push_back(pid.ok() ? *pid : 0);
+      growth.push_back(g);
+    }
+    Round made = RequestRound(**client, *tmpl, absl::StrCat("m-", shape.name), config.connections,
+                              config.concurrency, absl::Seconds(60));
+    absl::SleepFor(absl::Milliseconds(500));  // let replies and logs settle
+    std::vector<std::int64_t> after_close(watched.size(), 0);
+    for (size_t i = 0; i < watched.size(); ++i) {
+      growth[i].connections = made.connections.size();
+      if (pids[i] == 0) continue;
+      if (auto rss = ReadRssBytes(pids[i]); rss.ok()) growth[i].after_bytes = *rss;
+    }
+    CloseRound(**client, made.connections, config.concurrency, absl::Seconds(60));
+    absl::SleepFor(absl::Milliseconds(500));
+    for (size_t i = 0; i < watched.size(); ++i) {
+      if (pids[i] == 0) continue;
+      if (auto rss = ReadRssBytes(pids[i]); rss.ok()) after_close[i] = *rss;
+    }
+    Json processes = Json::array();
+    for (size_t i = 0; i < growth.size(); ++i) {
+      Json p = ToJson(growth[i]);
+      p["after_close_bytes"] = after_close[i];
+      processes.push_back(p);
+      log << "memory " << shape.name << " " << growth[i].process << ": "
+          << growth[i].BytesPerConnection() / 1024.0 << " KiB per connection ("
+          << made.connections.size() << " connections)" << std::endl;
+    }
+    out.push_back({{"shape", shape.name},
+                   {"connections", made.connections.size()},
+                   {"failures", made.failures},
+                   {"processes", processes},
+                   {"errors", errors}});
+  }
+  return out;
+}
+
+Json MeasureHeal(BenchDomain& bench, const HealConfig& config, std::ostream& log) {
+  Json out = Json::array();
+  auto client = MakeClient(bench, "bench-heal", /*heal=*/true);
+  if (!client.ok()) return Json{{"error", client.status().ToString()}};
+  auto tmpl = RequestFor(kRemoteService);
+  if (!tmpl.ok()) return Json{{"error", tmpl.status().ToString()}};
+  int attempt = 0;
+  for (const std::string& role_name : config.roles) {
+    Json reps = Json::array();
+    std::vector<double> healed_ms;
+    for (int rep = 0; rep < config.repetitions; ++rep) {
+      Json rep_json = {{"repetition", rep}};
+      conformance::RunningRole* role = RoleToKill(bench, role_name);
+      if (role == nullptr) {
+        rep_json["error"] = absl::StrCat("unknown role ", role_name);
+        reps.push_back(rep_json);
+        break;
+      }
+      networkservice::NetworkServiceRequest request = *tmpl;
+      request.mutable_connection()->set_id(absl::StrCat("heal-", attempt++));
+      auto conn = (*client)->client->Request(request, absl::Seconds(30));
+      if (!conn.ok()) {
+        rep_json["error"] = absl::StrCat("request: ", conn.status().ToString());
+        reps.push_back(rep_json);
+        continue;
+      }
+      const std::string key = KeyOf(*conn);
+      RequestRecorder& recorder = *(*client)->recorder;
+
+      // The prober: one ICMP echo every probe_interval from the client's namespace, to the
+      // endpoint address of the connection as last returned (a reselect may change it).
+      std::mutex mu;
+      std::vector<Probe> probes;
+      std::atomic<bool> stop{false};
+      std::thread prober([&] {
+        (void)kernel::RunInNetNs(bench.client_ns(), [&] {
+          nsc::LivenessOptions once;
+          once.packets = 1;
+          once.timeout = absl::Milliseconds(20);
+          while (!stop) {
+            const std::int64_t t = NowNs();
+            bool ok = false;
+            if (auto last = recorder.Last(key); last.has_value()) {
+              std::vector<nsc::LivenessPair> pairs = nsc::LivenessPairs(*last);
+              if (!pairs.empty()) ok = nsc::Ping(pairs[0], once).value_or(false);
+            }
+            {
+              std::lock_guard lock(mu);
+              probes.push_back(Probe{t, ok});
+            }
+            const std::int64_t next = t + absl::ToInt64Nanoseconds(config.probe_interval);
+            const std::int64_t wait = next - NowNs();
+            if (wait > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
+          }
+        });
+      });
+      absl::SleepFor(absl::Milliseconds(300));  // a stable baseline before the kill
+
+      const std::int64_t kill_ns = NowNs();
+      absl::Status killed = role->Kill();
+      absl::Status restarted = role->Restart(absl::Seconds(30));
+      const std::int64_t restarted_ns = NowNs();
+      if (role_name == "nse" && restarted.ok()) {
+        restarted = bench.domain().WaitForEndpoint("nse-b", absl::Seconds(30));
+      }
+      const std::int64_t deadline = kill_ns + absl::ToInt64Nanoseconds(config.max_window);
+      while (NowNs() < deadline) {
+        absl::SleepFor(absl::Milliseconds(50));
+        std::vector<Probe> snapshot;
+        {
+          std::lock_guard lock(mu);
+          snapshot = probes;
+        }
+        HealOutcome now = AnalyseHeal(kill_ns, snapshot, recorder.Times(key));
+        const std::int64_t t = NowNs();
+        if (now.rerequest_ns && now.healed_ns &&
+            t - (kill_ns + *now.healed_ns) >= absl::ToInt64Nanoseconds(config.stable)) {
+          break;
+        }
+        if (!now.rerequest_ns && !now.outage &&
+            t - restarted_ns >= absl::ToInt64Nanoseconds(config.quiet)) {
+          break;
+        }
+      }
+      stop = true;
+      prober.join();
+      HealOutcome outcome = AnalyseHeal(kill_ns, probes, recorder.Times(key));
+      rep_json["outcome"] = ToJson(outcome);
+      rep_json["probes"] = probes.size();
+      rep_json["restart_ms"] = static_cast<double>(restarted_ns - kill_ns) / 1e6;
+      if (!killed.ok()) rep_json["kill_error"] = killed.ToString();
+      if (!restarted.ok()) rep_json["restart_error"] = restarted.ToString();
+      if (outcome.healed_ns) healed_ms.push_back(static_cast<double>(*outcome.healed_ns) / 1e6);
+      log << "heal " << role_name << " #" << rep << ": " << rep_json["outcome"].dump() << std::endl;
+      if (auto last = recorder.Last(key); last.has_value()) {
+        (void)(*client)->client->Close(*last, absl::Seconds(10));
+      }
+      reps.push_back(rep_json);
+    }
+    std::optional<double> median = Median(healed_ms);
+    out.push_back({{"role", role_name},
+                   {"repetitions", reps},
+                   {"healed", healed_ms.size()},
+                   {"median_healed_ms", median ? Json(*median) : Json(nullptr)}});
+  }
+  return out;
+}
+
+absl::StatusOr<Json> MeasureDataPath(BenchDomain& bench, const DataPathConfig& config,
+                                     std::ostream& log) {
+  auto client = MakeClient(bench, "bench-datapath", /*heal=*/false);
+  if (!client.ok()) return client.status();
+  std::vector<PathKind> paths;
+  struct Want {
+    bool on;
+    std::string service, server, name, baseline;
+  };
+  const std::vector<Want> wants = {
+      {config.local, kLocalService, "nse-a", "forwarder-kernel", "plain-veth"},
+      {config.remote, kRemoteService, "nse-b", "forwarder-vxlan", "plain-vxlan"}};
+  Json connections = Json::array();
+  for (const Want& want : wants) {
+    if (!want.on) continue;
+    auto tmpl = RequestFor(want.service);
+    if (!tmpl.ok()) return tmpl.status();
+    tmpl->mutable_connection()->set_id(absl::StrCat("dp-", want.name));
+    auto conn = (*client)->client->Request(*tmpl, absl::Seconds(30));
+    if (!conn.ok()) return conn.status();
+    std::vector<nsc::LivenessPair> pairs = nsc::LivenessPairs(*conn);
+    if (pairs.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(want.service, ": the connection has no address pair"));
+    }
+    auto baseline = FindBuiltinPath(want.baseline);
+    if (!baseline.ok()) return baseline.status();
+    auto external = ParseExternalPath(absl::StrCat(
+        "name=", want.name, ",baseline=", want.baseline,
+        ",client-ns=", bench.domain().NetnsName(kClientWorkload), ",client-ip=", pairs[0].src,
+        ",server-ns=", bench.domain().NetnsName(want.server), ",server-ip=", pairs[0].dst));
+    if (!external.ok()) return external.status();
+    external->description =
+        absl::StrCat("a ", want.service == kLocalService ? "local (KERNEL)" : "remote (VXLAN)",
+                     " connection the reference forwarder(s) programmed: ", want.baseline,
+                     " is its raw kernel baseline");
+    paths.push_back(*baseline);
+    paths.push_back(*external);
+    connections.push_back({{"path", want.name},
+                           {"src", pairs[0].src},
+                           {"dst", pairs[0].dst},
+                           {"interface", conn->mechanism().parameters().count("name")
+                                             ? conn->mechanism().parameters().at("name")
+                                             : ""}});
+  }
+  auto doc = RunSuite(paths, config.suite, log);
+  if (!doc.ok()) return doc.status();
+  (*doc)["connections"] = connections;
+  return doc;
+}
+
+}  // namespace nsmcert::bench::scenario
