@@ -1,0 +1,450 @@
+// nsmcert-faulty-proxy: a forwarder or an NSE that is deliberately wrong in one chosen way, to show
+// that the connectivity cases catch it. It wraps a real daemon (the reference forwarder or NSE) and
+// changes what that daemon answers on the wire.
+//
+//   nsmcert-faulty-proxy --listen URL --connect-to URL --backend PATH --work-dir DIR
+//                        [--fault NAME]...
+//
+// It starts PATH as its backend with this process's environment (so NSM_NAME, NSM_TUNNEL_IP,
+// NSM_SERVICE_NAMES... configure it as usual) except NSM_LISTEN_ON (a unix socket in DIR) and
+// NSM_CONNECT_TO (this proxy's own URL). On URL it serves what the backend serves to its peers,
+// networkservice.NetworkService and connection.MonitorConnection, forwarding every call to the
+// backend (token metadata, deadline and cancellation one way; reply and status back). It also
+// serves both registry services for the backend alone, forwarding them to the real nsmgr at
+// --connect-to and rewriting the backend's URL into its own in registrations (and back in replies),
+// so that peers that find the backend in the registry dial the proxy. Faults:
+//   none              forward faithfully (the control: every case passes)
+//   wrong-vni         a Request reply whose mechanism is VXLAN announces a VNI two above the one
+//                     the backend chose and programmed (same parity, different tunnel): the peer
+//                     forwarder programs another VNI than this node, so the tunnel carries nothing
+//   drop-own-segment  a Request reply's path loses its last segment (an NSE's own segment)
+//   unstable-id       a Request reply's last path segment gets a new id on every Request (an NSE
+//                     whose connection id changes on refresh)
+// It serves gRPC health (NetworkService, MonitorConnection SERVING) once the backend is healthy;
+// NSMCERT_LISTEN_REPORT, when set, receives the proxy's URL, not the backend's. SIGTERM/SIGINT stop
+// both. The backend dies with this process (PR_SET_PDEATHSIG).
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "connection.grpc.pb.h"
+#include "grpc_health.grpc.pb.h"
+#include "networkservice.grpc.pb.h"
+#include "registry.grpc.pb.h"
+
+namespace {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+constexpr std::string_view kNetworkService = "networkservice.NetworkService";
+constexpr std::string_view kMonitorService = "connection.MonitorConnection";
+// Metadata a caller sends that the next hop must see (spec §2.3, §8.5).
+constexpr const char* kForwardedKeys[] = {"nsm-client-token", "nsm-client-token-expires", "path"};
+
+struct Faults {
+  bool wrong_vni = false;
+  bool drop_own_segment = false;
+  bool unstable_id = false;
+};
+
+struct Urls {
+  std::string proxy;    // what peers dial
+  std::string backend;  // where the backend listens
+};
+
+std::string TargetOf(const std::string& url) {
+  if (url.rfind("tcp://", 0) == 0) return url.substr(6);
+  return url;
+}
+
+std::unique_ptr<grpc::ClientContext> ForwardedCall(const grpc::ServerContext& server) {
+  std::unique_ptr<grpc::ClientContext> call = grpc::ClientContext::FromServerContext(server);
+  for (const char* key : kForwardedKeys) {
+    auto range = server.client_metadata().equal_range(key);
+    for (auto it = range.first; it != range.second; ++it) {
+      call->AddMetadata(key, std::string(it->second.data(), it->second.size()));
+    }
+  }
+  return call;
+}
+
+void ReturnPathHeader(const grpc::ClientContext& backend, grpc::ServerContext& server) {
+  auto range = backend.GetServerInitialMetadata().equal_range("path");
+  for (auto it = range.first; it != range.second; ++it) {
+    server.AddInitialMetadata("path", std::string(it->second.data(), it->second.size()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What peers call: forwarded to the backend, with the fault applied to Request replies.
+
+class NetworkServiceProxy final : public networkservice::NetworkService::Service {
+ public:
+  NetworkServiceProxy(std::shared_ptr<grpc::Channel> backend, const Faults& faults)
+      : stub_(networkservice::NetworkService::NewStub(backend)), faults_(faults) {}
+
+  grpc::Status Request(grpc::ServerContext* context,
+                       const networkservice::NetworkServiceRequest* request,
+                       connection::Connection* reply) override {
+    auto call = ForwardedCall(*context);
+    grpc::Status status = stub_->Request(call.get(), *request, reply);
+    if (status.ok()) ApplyFaults(*reply);
+    return status;
+  }
+
+  grpc::Status Close(grpc::ServerContext* context, const connection::Connection* conn,
+                     google::protobuf::Empty* reply) override {
+    auto call = ForwardedCall(*context);
+    return stub_->Close(call.get(), *conn, reply);
+  }
+
+ private:
+  void ApplyFaults(connection::Connection& reply) {
+    if (faults_.wrong_vni && reply.mechanism().type() == "VXLAN") {
+      auto& parameters = *reply.mutable_mechanism()->mutable_parameters();
+      const auto it = parameters.find("vni");
+      if (it != parameters.end()) {
+        const unsigned long vni = std::strtoul(it->second.c_str(), nullptr, 10);
+        const unsigned long wrong = (vni + 2) & 0xFFFFFFul;
+        std::cout << "fault wrong-vni: announcing VNI " << wrong << " instead of " << vni
+                  << std::endl;
+        it->second = std::to_string(wrong);
+      }
+    }
+    auto& segments = *reply.mutable_path()->mutable_path_segments();
+    if (faults_.unstable_id && !segments.empty()) {
+      const int n = ++requests_;
+      auto& last = segments[segments.size() - 1];
+      last.set_id(last.id() + "-r" + std::to_string(n));
+      std::cout << "fault unstable-id: segment " << last.name() << " id " << last.id() << std::endl;
+    }
+    if (faults_.drop_own_segment && !segments.empty()) {
+      std::cout << "fault drop-own-segment: dropping segment "
+                << segments[segments.size() - 1].name() << std::endl;
+      segments.RemoveLast();
+    }
+  }
+
+  std::unique_ptr<networkservice::NetworkService::Stub> stub_;
+  const Faults faults_;
+  std::atomic<int> requests_{0};
+};
+
+class MonitorProxy final : public connection::MonitorConnection::Service {
+ public:
+  explicit MonitorProxy(std::shared_ptr<grpc::Channel> backend)
+      : stub_(connection::MonitorConnection::NewStub(backend)) {}
+
+  grpc::Status MonitorConnections(
+      grpc::ServerContext* context, const connection::MonitorScopeSelector* selector,
+      grpc::ServerWriter<connection::ConnectionEvent>* writer) override {
+    auto call = ForwardedCall(*context);
+    auto reader = stub_->MonitorConnections(call.get(), *selector);
+    connection::ConnectionEvent event;
+    while (reader->Read(&event)) {
+      if (!writer->Write(event)) {
+        call->TryCancel();
+        break;
+      }
+    }
+    return reader->Finish();
+  }
+
+ private:
+  std::unique_ptr<connection::MonitorConnection::Stub> stub_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// What the backend calls: its registry traffic, forwarded to the nsmgr with its URL swapped.
+
+void ToProxyUrl(registry::NetworkServiceEndpoint& nse, const Urls& urls) {
+  if (nse.url() == urls.backend) nse.set_url(urls.proxy);
+}
+void ToBackendUrl(registry::NetworkServiceEndpoint& nse, const Urls& urls) {
+  if (nse.url() == urls.proxy) nse.set_url(urls.backend);
+}
+
+class NseRegistryProxy final : public registry::NetworkServiceEndpointRegistry::Service {
+ public:
+  NseRegistryProxy(std::shared_ptr<grpc::Channel> nsmgr, Urls urls)
+      : stub_(registry::NetworkServiceEndpointRegistry::NewStub(nsmgr)), urls_(std::move(urls)) {}
+
+  grpc::Status Register(grpc::ServerContext* context, const registry::NetworkServiceEndpoint* nse,
+                        registry::NetworkServiceEndpoint* reply) override {
+    registry::NetworkServiceEndpoint sent = *nse;
+    ToProxyUrl(sent, urls_);
+    auto call = ForwardedCall(*context);
+    grpc::Status status = stub_->Register(call.get(), sent, reply);
+    ReturnPathHeader(*call, *context);
+    ToBackendUrl(*reply, urls_);
+    return status;
+  }
+
+  grpc::Status Find(grpc::ServerContext* context,
+                    const registry::NetworkServiceEndpointQuery* query,
+                    grpc::ServerWriter<registry::NetworkServiceEndpointResponse>* writer) override {
+    registry::NetworkServiceEndpointQuery sent = *query;
+    ToProxyUrl(*sent.mutable_network_service_endpoint(), urls_);
+    auto call = ForwardedCall(*context);
+    auto reader = stub_->Find(call.get(), sent);
+    registry::NetworkServiceEndpointResponse response;
+    while (reader->Read(&response)) {
+      ToBackendUrl(*response.mutable_network_service_endpoint(), urls_);
+      if (!writer->Write(response)) {
+        call->TryCancel();
+        break;
+      }
+    }
+    return reader->Finish();
+  }
+
+  grpc::Status Unregister(grpc::ServerContext* context, const registry::NetworkServiceEndpoint* nse,
+                          google::protobuf::Empty* reply) override {
+    registry::NetworkServiceEndpoint sent = *nse;
+    ToProxyUrl(sent, urls_);
+    auto call = ForwardedCall(*context);
+    grpc::Status status = stub_->Unregister(call.get(), sent, reply);
+    ReturnPathHeader(*call, *context);
+    return status;
+  }
+
+ private:
+  std::unique_ptr<registry::NetworkServiceEndpointRegistry::Stub> stub_;
+  const Urls urls_;
+};
+
+class NsRegistryProxy final : public registry::NetworkServiceRegistry::Service {
+ public:
+  explicit NsRegistryProxy(std::shared_ptr<grpc::Channel> nsmgr)
+      : stub_(registry::NetworkServiceRegistry::NewStub(nsmgr)) {}
+
+  grpc::Status Register(grpc::ServerContext* context, const registry::NetworkService* ns,
+                        registry::NetworkService* reply) override {
+    auto call = ForwardedCall(*context);
+    grpc::Status status = stub_->Register(call.get(), *ns, reply);
+    ReturnPathHeader(*call, *context);
+    return status;
+  }
+
+  grpc::Status Find(grpc::ServerContext* context, const registry::NetworkServiceQuery* query,
+                    grpc::ServerWriter<registry::NetworkServiceResponse>* writer) override {
+    auto call = ForwardedCall(*context);
+    auto reader = stub_->Find(call.get(), *query);
+    registry::NetworkServiceResponse response;
+    while (reader->Read(&response)) {
+      if (!writer->Write(response)) {
+        call->TryCancel();
+        break;
+      }
+    }
+    return reader->Finish();
+  }
+
+  grpc::Status Unregister(grpc::ServerContext* context, const registry::NetworkService* ns,
+                          google::protobuf::Empty* reply) override {
+    auto call = ForwardedCall(*context);
+    grpc::Status status = stub_->Unregister(call.get(), *ns, reply);
+    ReturnPathHeader(*call, *context);
+    return status;
+  }
+
+ private:
+  std::unique_ptr<registry::NetworkServiceRegistry::Stub> stub_;
+};
+
+// NOT_SERVING until the backend is healthy (the proxy already serves the backend's own
+// registration calls then), SERVING after.
+class HealthService final : public grpc::health::v1::Health::Service {
+ public:
+  void SetReady() { ready_ = true; }
+
+  grpc::Status Check(grpc::ServerContext*, const HealthCheckRequest* request,
+                     HealthCheckResponse* response) override {
+    const std::string& service = request->service();
+    if (!service.empty() && service != kNetworkService && service != kMonitorService &&
+        service != "registry.NetworkServiceEndpointRegistry" &&
+        service != "registry.NetworkServiceRegistry") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service");
+    }
+    response->set_status(ready_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::atomic<bool> ready_{false};
+};
+
+// ---------------------------------------------------------------------------------------------
+// The backend process
+
+pid_t StartBackend(const std::string& path, const Urls& urls) {
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  setenv("NSM_LISTEN_ON", urls.backend.c_str(), 1);
+  setenv("NSM_CONNECT_TO", urls.proxy.c_str(), 1);
+  unsetenv("NSMCERT_LISTEN_REPORT");
+  execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
+  std::fprintf(stderr, "nsmcert-faulty-proxy: cannot run the backend %s: %s\n", path.c_str(),
+               std::strerror(errno));
+  _exit(127);
+}
+
+// The backend listens once its NetworkService reports SERVING. It registers itself through this
+// proxy, so the proxy must already serve the registry while this waits.
+bool BackendHealthy(const std::string& url, pid_t backend, std::chrono::seconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (waitpid(backend, nullptr, WNOHANG) == backend) return false;
+    auto stub = grpc::health::v1::Health::NewStub(
+        grpc::CreateChannel(TargetOf(url), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    HealthCheckRequest request;
+    request.set_service(std::string(kNetworkService));
+    HealthCheckResponse response;
+    if (stub->Check(&context, request, &response).ok() &&
+        response.status() == HealthCheckResponse::SERVING) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+int Usage(std::string_view problem) {
+  std::cerr << "nsmcert-faulty-proxy: " << problem
+            << "\nusage: nsmcert-faulty-proxy --listen URL --connect-to URL --backend PATH "
+               "--work-dir DIR [--fault none|wrong-vni|drop-own-segment|unstable-id]...\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string listen;
+  std::string connect_to;
+  std::string backend_path;
+  std::string work_dir;
+  Faults faults;
+  std::vector<std::string> fault_names;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (i + 1 >= argc) return Usage(std::string(arg) + " needs a value");
+    const std::string value = argv[++i];
+    if (arg == "--listen") {
+      listen = value;
+    } else if (arg == "--connect-to") {
+      connect_to = value;
+    } else if (arg == "--backend") {
+      backend_path = value;
+    } else if (arg == "--work-dir") {
+      work_dir = value;
+    } else if (arg == "--fault") {
+      if (value == "wrong-vni") {
+        faults.wrong_vni = true;
+      } else if (value == "drop-own-segment") {
+        faults.drop_own_segment = true;
+      } else if (value == "unstable-id") {
+        faults.unstable_id = true;
+      } else if (value != "none") {
+        return Usage("unknown fault \"" + value + "\"");
+      }
+      fault_names.push_back(value);
+    } else {
+      return Usage("unknown option " + std::string(arg));
+    }
+  }
+  if (listen.empty() || connect_to.empty() || backend_path.empty() || work_dir.empty()) {
+    return Usage("--listen, --connect-to, --backend and --work-dir are required");
+  }
+  for (const std::string& url : {listen, connect_to}) {
+    if (url.rfind("unix:///", 0) != 0 && url.rfind("tcp://", 0) != 0) {
+      return Usage("\"" + url + "\" is neither unix:///path nor tcp://host:port");
+    }
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Urls urls;
+  urls.proxy = listen;
+  urls.backend = "unix://" + work_dir + "/backend.sock";
+
+  // The proxy serves first: the backend registers itself through it while starting.
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  auto backend_channel = grpc::CreateCustomChannel(TargetOf(urls.backend),
+                                                   grpc::InsecureChannelCredentials(), arguments);
+  auto nsmgr_channel = grpc::CreateCustomChannel(TargetOf(connect_to),
+                                                 grpc::InsecureChannelCredentials(), arguments);
+  NetworkServiceProxy network_service(backend_channel, faults);
+  MonitorProxy monitor(backend_channel);
+  NseRegistryProxy nse_registry(nsmgr_channel, urls);
+  NsRegistryProxy ns_registry(nsmgr_channel);
+  HealthService health;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(TargetOf(listen), grpc::InsecureServerCredentials());
+  builder.RegisterService(&network_service);
+  builder.RegisterService(&monitor);
+  builder.RegisterService(&nse_registry);
+  builder.RegisterService(&ns_registry);
+  builder.RegisterService(&health);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    std::cerr << "nsmcert-faulty-proxy: cannot listen on " << listen << "\n";
+    return 1;
+  }
+
+  const pid_t backend = StartBackend(backend_path, urls);
+  if (backend < 0) {
+    std::cerr << "nsmcert-faulty-proxy: fork: " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  if (!BackendHealthy(urls.backend, backend, std::chrono::seconds(20))) {
+    std::cerr << "nsmcert-faulty-proxy: the backend " << backend_path
+              << " did not become healthy on " << urls.backend << "\n";
+    kill(backend, SIGKILL);
+    waitpid(backend, nullptr, 0);
+    return 1;
+  }
+  health.SetReady();
+  std::cout << "nsmcert-faulty-proxy: serving on " << listen << " in front of " << backend_path
+            << " (" << urls.backend << "), registry calls to " << connect_to;
+  for (const std::string& name : fault_names) std::cout << " [fault " << name << "]";
+  std::cout << std::endl;
+  if (const char* report = std::getenv("NSMCERT_LISTEN_REPORT"); report != nullptr && *report) {
+    std::ofstream(report) << listen << "\n";
+  }
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  kill(backend, SIGTERM);
+  waitpid(backend, nullptr, 0);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  return 0;
+}
