@@ -1,7 +1,8 @@
 // monitor (server side): keeps a ConnectionMonitor in step with the chain (spec 7).
 //
 // Guarantees: after a successful Request the connection as returned at this point of the chain
-// (this hop's id and index, the full downstream path) is stored and published as UPDATE; a Request
+// (this hop's id and index, the full downstream path) is stored and published as UPDATE with state
+// UP (also when the request came as RESELECT_REQUESTED); a Request
 // that fails publishes nothing. A Close publishes DELETE for the connection, whatever the rest of
 // the chain answers, so the table never keeps a connection the hop has let go of.
 //

@@ -38,6 +38,22 @@ TEST(MonitorServer, PublishesUpdateOnSuccessAndDeleteOnClose) {
   EXPECT_TRUE(monitor->Connections().empty());
 }
 
+TEST(MonitorServer, AReselectRequestIsPublishedUp) {
+  auto monitor = std::make_shared<ConnectionMonitor>();
+  auto chain = MakeChain({std::make_shared<MonitorServer>(monitor), std::make_shared<Recorder>()});
+  auto sub = monitor->Subscribe({});
+  ASSERT_TRUE(sub->Next(kWait).has_value());
+  Context ctx;
+  networkservice::NetworkServiceRequest request;
+  request.mutable_connection()->set_id("c1");
+  request.mutable_connection()->set_state(connection::RESELECT_REQUESTED);
+  ASSERT_TRUE(chain->Request(ctx, request).ok());
+  auto update = sub->Next(kWait);
+  ASSERT_TRUE(update.has_value());
+  EXPECT_EQ(update->connections().at("c1").state(), connection::UP);
+  EXPECT_EQ(monitor->Find("c1")->state(), connection::UP);
+}
+
 TEST(MonitorServer, AFailedRequestPublishesNothing) {
   auto monitor = std::make_shared<ConnectionMonitor>();
   auto chain = MakeChain(
