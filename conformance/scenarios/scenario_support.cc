@@ -174,6 +174,34 @@ absl::StatusOr<std::uint32_t> RemoteVni(Domain& domain, std::string_view node,
       Cat("the nsmgr of ", node, " has no connection of ", client_connection_id));
 }
 
+absl::StatusOr<connection::Connection> WaitForConnectionAt(
+    Domain& domain, const std::string& url, std::string_view client_connection_id,
+    const std::function<bool(const connection::Connection*)>& wanted, std::string_view what,
+    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::string last = "nothing";
+  while (true) {
+    auto snapshot = domain.MonitorSnapshotAt(url, {}, absl::Seconds(2));
+    if (snapshot.ok()) {
+      const connection::Connection* found = nullptr;
+      for (const auto& [key, conn] : *snapshot) {
+        const auto& segments = conn.path().path_segments();
+        if (!segments.empty() && segments[0].id() == client_connection_id) found = &conn;
+      }
+      if (wanted(found)) return found != nullptr ? *found : connection::Connection();
+      last = found == nullptr ? std::string("absent")
+                              : Cat("state ", connection::State_Name(found->state()));
+    } else {
+      last = snapshot.status().ToString();
+    }
+    if (absl::Now() >= deadline) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return absl::DeadlineExceededError(Cat(url, ": connection ", client_connection_id, " not ", what,
+                                         " within ", absl::FormatDuration(timeout),
+                                         " (last: ", last, ")"));
+}
+
 absl::StatusOr<std::map<std::string, std::vector<std::string>>> LinksByNamespace(Domain& domain) {
   std::map<std::string, std::vector<std::string>> out;
   for (const auto* ns : domain.topology().namespaces()) {

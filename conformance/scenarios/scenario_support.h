@@ -4,6 +4,7 @@
 #define NSMCERT_CONFORMANCE_SCENARIOS_SCENARIO_SUPPORT_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -58,6 +59,14 @@ absl::Status ExpectVxlanIcmpOnUnderlay(Domain& domain, std::string_view node,
 // `client_connection_id` (the remote hop's mechanism).
 absl::StatusOr<std::uint32_t> RemoteVni(Domain& domain, std::string_view node,
                                         std::string_view client_connection_id);
+
+// Waits until the MonitorConnection server at `url` reports the connection whose first segment id
+// is `client_connection_id` in a state `wanted` accepts (nullptr: absent). Returns it (an empty
+// Connection when absent was wanted).
+absl::StatusOr<connection::Connection> WaitForConnectionAt(
+    Domain& domain, const std::string& url, std::string_view client_connection_id,
+    const std::function<bool(const connection::Connection*)>& wanted, std::string_view what,
+    absl::Duration timeout);
 
 // The links of every node and workload namespace of the domain, by element name.
 absl::StatusOr<std::map<std::string, std::vector<std::string>>> LinksByNamespace(Domain& domain);
