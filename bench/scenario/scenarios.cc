@@ -329,27 +329,36 @@ Json MeasureSetup(BenchDomain& bench, const SetupConfig& config, std::ostream& l
   Json out = Json::array();
   auto client = MakeClient(bench, "bench-setup", /*heal=*/false);
   if (!client.ok()) return Json{{"error", client.status().ToString()}};
-  int round_index = 0;
+  // Warm-up per shape: channels, the forwarders' first-use work and the endpoints' first
+  // lookups are not part of any round.
+  std::map<std::string, networkservice::NetworkServiceRequest> templates;
   for (const Shape& shape : Shapes()) {
     auto tmpl = RequestFor(shape.service);
     if (!tmpl.ok()) return Json{{"error", tmpl.status().ToString()}};
-    // One connection first: channels, the forwarder's first-use work, the NSE's registration
-    // lookups are not part of any round.
+    templates[shape.name] = *tmpl;
     Round warm = RequestRound(**client, *tmpl, absl::StrCat("warm-", shape.name), 2, 1,
                               config.request_timeout);
     CloseRound(**client, warm.connections, 1, config.request_timeout);
-    for (int concurrency : config.concurrency) {
+  }
+  // Concurrency outside, shape inside: the low-concurrency rounds of both shapes run before
+  // any heavy round can leave the machine busy.
+  int round_index = 0;
+  for (int concurrency : config.concurrency) {
+    for (const Shape& shape : Shapes()) {
       const int count = std::max(config.connections, concurrency);
       const std::string prefix = absl::StrCat("r", round_index++, "-", shape.name);
-      Round requests =
-          RequestRound(**client, *tmpl, prefix, count, concurrency, config.request_timeout);
+      Round requests = RequestRound(**client, templates[shape.name], prefix, count, concurrency,
+                                    config.request_timeout);
       Round closes =
           CloseRound(**client, requests.connections, concurrency, config.request_timeout);
+      // Whatever a failed Request left behind must be gone before the next round.
+      absl::Status drained = bench.domain().WaitForNoConnections("node-a", absl::Seconds(60));
       Round baseline = HealthRound(bench.client_nsmgr_url(), count, concurrency);
       Json round = {{"shape", shape.name}, {"concurrency", concurrency}, {"connections", count}};
       round["request"] = RoundJson(requests);
       round["close"] = RoundJson(closes);
       round["baseline_health_check"] = RoundJson(baseline);
+      if (!drained.ok()) round["drain_error"] = drained.ToString();
       const double base_p50 = round["baseline_health_check"]["p50_ms"].get<double>();
       const double p50 = round["request"]["p50_ms"].get<double>();
       round["p50_ratio"] = base_p50 > 0 ? Json(p50 / base_p50) : Json(nullptr);
@@ -357,7 +366,8 @@ Json MeasureSetup(BenchDomain& bench, const SetupConfig& config, std::ostream& l
           << " ms p99 " << round["request"]["p99_ms"].get<double>() << " ms, "
           << round["request"]["per_second"].get<double>() << " conn/s, failures "
           << requests.failures << (requests.failures ? " (" + requests.first_error + ")" : "")
-          << "; health check p50 " << base_p50 << " ms" << std::endl;
+          << "; health check p50 " << base_p50 << " ms"
+          << (drained.ok() ? "" : "; not drained: " + drained.ToString()) << std::endl;
       out.push_back(round);
     }
   }
