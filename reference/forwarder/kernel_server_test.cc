@@ -76,7 +76,8 @@ TEST_F(KernelServerTest, AMissingNameIsGeneratedFromTheServiceName) {
 struct BadCase {
   const char* label;
   std::map<std::string, std::string> params;
-  const char* names;  // what the message must name
+  const char* names;                                           // what the message must name
+  absl::StatusCode code = absl::StatusCode::kInvalidArgument;  // kept through mechanisms
 };
 
 class KernelServerBadParamsTest : public KernelServerTest,
@@ -85,25 +86,27 @@ class KernelServerBadParamsTest : public KernelServerTest,
 TEST_P(KernelServerBadParamsTest, IsRefusedNamingTheParameterBeforeAnythingRuns) {
   auto conn = Send(GetParam().params);
   ASSERT_FALSE(conn.ok());
-  EXPECT_EQ(conn.status().code(), absl::StatusCode::kInvalidArgument)
-      << "mechanisms reports every refusal as unsupported";
+  EXPECT_EQ(conn.status().code(), GetParam().code) << conn.status();
   EXPECT_THAT(conn.status().message(), HasSubstr(GetParam().names));
   EXPECT_TRUE(sink_->requests().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Params, KernelServerBadParamsTest,
-    ::testing::Values(
-        BadCase{"NameTooLong",
-                {{"inodeURL", "inode://4/4026531999"}, {"name", "a-name-of-16-byt"}},
-                "KERNEL mechanism parameter name"},
-        BadCase{"NameWithSlash",
-                {{"inodeURL", "inode://4/4026531999"}, {"name", "a/b"}},
-                "parameter name"},
-        BadCase{"MissingNetns", {{"name", "nsm-1"}}, "parameter inodeURL: missing"},
-        BadCase{
-            "NetnsNotAUrl", {{"inodeURL", "my-netns"}, {"name", "nsm-1"}}, "parameter inodeURL"},
-        BadCase{"NetnsUnknown", {{"inodeURL", "inode://4/1"}, {"name", "nsm-1"}}, "inode://4/1"}),
+    ::testing::Values(BadCase{"NameTooLong",
+                              {{"inodeURL", "inode://4/4026531999"}, {"name", "a-name-of-16-byt"}},
+                              "KERNEL mechanism parameter name"},
+                      BadCase{"NameWithSlash",
+                              {{"inodeURL", "inode://4/4026531999"}, {"name", "a/b"}},
+                              "parameter name"},
+                      BadCase{"MissingNetns", {{"name", "nsm-1"}}, "parameter inodeURL: missing"},
+                      BadCase{"NetnsNotAUrl",
+                              {{"inodeURL", "my-netns"}, {"name", "nsm-1"}},
+                              "parameter inodeURL"},
+                      BadCase{"NetnsUnknown",
+                              {{"inodeURL", "inode://4/1"}, {"name", "nsm-1"}},
+                              "inode://4/1",
+                              absl::StatusCode::kNotFound}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.label; });
 
 TEST_F(KernelServerTest, AnUnknownMechanismTypeIsRefusedByName) {

@@ -26,6 +26,9 @@ absl::StatusOr<connection::Connection> Mechanisms::Request(
   }
   std::vector<std::string> tried;
   std::vector<std::string> failures;
+  // The code of the last handler that failed: the caller can tell "the endpoint is out of
+  // addresses" or "the next hop is unreachable" from a request that no handler could take.
+  absl::StatusCode code = absl::StatusCode::kInvalidArgument;
   for (const auto& preference : request.mechanism_preferences()) {
     tried.push_back(preference.type());
     auto it = handlers_.find(preference.type());
@@ -38,11 +41,12 @@ absl::StatusOr<connection::Connection> Mechanisms::Request(
       return conn;
     }
     failures.push_back(absl::StrCat(preference.type(), ": ", conn.status().message()));
+    code = conn.status().code();
   }
   std::string message = absl::StrCat("cannot support any of the requested mechanisms [",
                                      absl::StrJoin(tried, ", "), "]");
   if (!failures.empty()) absl::StrAppend(&message, " (", absl::StrJoin(failures, "; "), ")");
-  return absl::InvalidArgumentError(message);
+  return absl::Status(code, message);
 }
 
 absl::Status Mechanisms::Close(Context& ctx, connection::Connection& conn,

@@ -6,7 +6,8 @@
 //   type; with no handler for it the Request fails with INVALID_ARGUMENT "unsupported mechanism".
 // - Otherwise the mechanism preferences are tried in order: for each one with a handler, the
 //   preference is copied into connection.mechanism and the handler runs; the first that succeeds
-//   wins. If none does, INVALID_ARGUMENT naming the preferences and the handlers' errors.
+//   wins. If none does, an error naming the preferences and the handlers' errors, with the status
+//   code of the last handler that failed (INVALID_ARGUMENT when no preference had a handler).
 // - A Close goes to the handler of the connection's mechanism type; with none it still reaches
 //   the rest of the chain and then reports "unsupported mechanism".
 // Handlers are ordinary elements (or chains) that continue with `next`; a handler that fails after

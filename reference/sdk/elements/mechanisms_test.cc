@@ -98,13 +98,16 @@ TEST(Mechanisms, NoUsablePreferenceIsAnErrorNamingThem) {
   Context ctx;
   auto request = WithPreferences({"MEMIF", "KERNEL"});
   auto conn = chain->Request(ctx, request);
-  EXPECT_EQ(conn.status().code(), absl::StatusCode::kInvalidArgument);
+  // The handler's own code is kept; the message names every preference.
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable);
   std::string message(conn.status().message());
   EXPECT_NE(message.find("MEMIF, KERNEL"), std::string::npos) << message;
   EXPECT_NE(message.find("kernel cannot"), std::string::npos) << message;
 
   auto none = WithPreferences({});
   EXPECT_EQ(chain->Request(ctx, none).status().code(), absl::StatusCode::kInvalidArgument);
+  auto unknown = WithPreferences({"MEMIF"});
+  EXPECT_EQ(chain->Request(ctx, unknown).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Mechanisms, CloseGoesToTheHandlerOfTheConnectionsMechanism) {
