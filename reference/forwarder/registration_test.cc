@@ -112,29 +112,5 @@ TEST_F(RegistrationTest, StopEndsTheWatchAndTimersAndUnregisters) {
   EXPECT_EQ(registry_->unregistered().size(), 1u);
 }
 
-TEST(RegistryCallSetupTest, RegisterCarriesTheTokenAndARegistryPath) {
-  auto fake = std::make_shared<testing::FakeNseRegistry>();
-  auto id = sdk::tools::SpiffeId::Parse("spiffe://nsmcert.local/fwd-1");
-  ASSERT_TRUE(id.ok());
-  auto signer = std::make_shared<sdk::tools::Hs256TokenSigner>(*id, "secret");
-  auto chain = sdk::NseRegistryChain::Make(
-      {std::make_shared<RegistryCallSetup<sdk::NseRegistryTypes>>("unix:///nsmgr.sock", signer),
-       fake});
-  ASSERT_TRUE(chain.ok());
-  sdk::Context ctx;
-  registry::NetworkServiceEndpoint nse;
-  nse.set_name("fwd-1");
-  ASSERT_TRUE((*chain)->Register(ctx, nse).ok());
-  sdk::Metadata md = fake->last_register_metadata();
-  ASSERT_EQ(md.count("nsm-client-token"), 1u);
-  ASSERT_EQ(md.count("nsm-client-token-expires"), 1u);
-  ASSERT_EQ(md.count("path"), 1u);
-  auto path = sdk::tools::ParseRegistryPathJson(md.find("path")->second);
-  ASSERT_TRUE(path.ok()) << path.status();
-  EXPECT_EQ(path->index, 0u);
-  EXPECT_THAT(path->tokens, ElementsAre(md.find("nsm-client-token")->second));
-  EXPECT_EQ(ctx.values().Get<sdk::ClientUrl>()->url, "unix:///nsmgr.sock");
-}
-
 }  // namespace
 }  // namespace nsmcert::forwarder

@@ -117,9 +117,10 @@ class RegistrationRegistryTest : public ::testing::Test {
     nse_hop_ = std::make_shared<InProcessHop<sdk::NseRegistryTypes>>(registry_->nse_chain());
     auto signer = Signer("nse-1");
     ns_client_ = *sdk::NsRegistryChain::Make(
-        {std::make_shared<RegistryCallPreparation<sdk::NsRegistryTypes>>(kNsmgr, signer), ns_hop_});
+        {std::make_shared<sdk::RegistryCallPreparation<sdk::NsRegistryTypes>>(kNsmgr, signer),
+         ns_hop_});
     nse_client_ = *sdk::NseRegistryChain::Make(
-        {std::make_shared<RegistryCallPreparation<sdk::NseRegistryTypes>>(kNsmgr, signer),
+        {std::make_shared<sdk::RegistryCallPreparation<sdk::NseRegistryTypes>>(kNsmgr, signer),
          nse_hop_});
   }
 
@@ -200,9 +201,11 @@ TEST_F(RegistrationRegistryTest, SecondEndpointOfAServiceRegistersUnderItsOwnIde
   // Another endpoint process: its own identity, the same service.
   auto signer = Signer("nse-2");
   auto ns_client = *sdk::NsRegistryChain::Make(
-      {std::make_shared<RegistryCallPreparation<sdk::NsRegistryTypes>>(kNsmgr, signer), ns_hop_});
+      {std::make_shared<sdk::RegistryCallPreparation<sdk::NsRegistryTypes>>(kNsmgr, signer),
+       ns_hop_});
   auto nse_client = *sdk::NseRegistryChain::Make(
-      {std::make_shared<RegistryCallPreparation<sdk::NseRegistryTypes>>(kNsmgr, signer), nse_hop_});
+      {std::make_shared<sdk::RegistryCallPreparation<sdk::NseRegistryTypes>>(kNsmgr, signer),
+       nse_hop_});
   auto options = Options();
   options.name = "nse-2";
   options.url = "unix:///run/nse-2/listen.on";

@@ -1,90 +1,9 @@
 #include "reference/nse/registry_client.h"
 
-#include "absl/strings/str_cat.h"
-#include "nsmcert/api/constants.h"
 #include "reference/sdk/grpc/registry_client.h"
-#include "reference/sdk/tools/go_time.h"
-#include "reference/sdk/tools/registry_path.h"
+#include "reference/sdk/registry/call_preparation.h"
 
 namespace nsmcert::nse {
-namespace {
-
-void SetSingle(sdk::Metadata& metadata, std::string_view key, std::string value) {
-  metadata.erase(std::string(key));
-  metadata.emplace(std::string(key), std::move(value));
-}
-
-}  // namespace
-
-template <typename Types>
-RegistryCallPreparation<Types>::RegistryCallPreparation(
-    std::string url, std::shared_ptr<sdk::tools::TokenSigner> signer,
-    std::shared_ptr<sdk::ChannelPool> channels)
-    : url_(std::move(url)), signer_(std::move(signer)), channels_(std::move(channels)) {}
-
-template <typename Types>
-void RegistryCallPreparation<Types>::RedialOn(const absl::Status& status) const {
-  if (channels_ == nullptr) return;
-  if (status.code() == absl::StatusCode::kUnavailable ||
-      status.code() == absl::StatusCode::kDeadlineExceeded) {
-    channels_->Forget(url_);
-  }
-}
-
-template <typename Types>
-absl::Status RegistryCallPreparation<Types>::Prepare(sdk::Context& ctx, bool with_path) const {
-  ctx.values().Set(std::make_shared<sdk::ClientUrl>(sdk::ClientUrl{url_}));
-  if (signer_ == nullptr) return absl::OkStatus();
-  // No `aud`: without TLS the nsmgr's identity is unknown.
-  absl::StatusOr<sdk::tools::Token> token = signer_->Sign("");
-  if (!token.ok()) {
-    return absl::Status(
-        token.status().code(),
-        absl::StrCat("registry call to ", url_, ": signing the token: ", token.status().message()));
-  }
-  sdk::Metadata& out = ctx.outgoing_metadata();
-  SetSingle(out, api::metadata::kClientToken, token->value);
-  SetSingle(out, api::metadata::kClientTokenExpires, sdk::tools::FormatRfc3339Nano(token->expires));
-  if (with_path) {
-    sdk::tools::RegistryPath path;
-    path.index = 0;
-    path.tokens.push_back(token->value);
-    SetSingle(out, api::metadata::kRegistryPath, sdk::tools::FormatRegistryPathJson(path));
-  } else {
-    out.erase(std::string(api::metadata::kRegistryPath));
-  }
-  return absl::OkStatus();
-}
-
-template <typename Types>
-absl::StatusOr<typename Types::Resource> RegistryCallPreparation<Types>::Register(
-    sdk::Context& ctx, Resource& resource, const Next& next) {
-  if (absl::Status s = Prepare(ctx, /*with_path=*/true); !s.ok()) return s;
-  auto result = next.Register(ctx, resource);
-  if (!result.ok()) RedialOn(result.status());
-  return result;
-}
-
-template <typename Types>
-absl::Status RegistryCallPreparation<Types>::Find(sdk::Context& ctx, const Query& query,
-                                                  sdk::FindSink<Response>& sink, const Next& next) {
-  if (absl::Status s = Prepare(ctx, /*with_path=*/false); !s.ok()) return s;
-  absl::Status status = next.Find(ctx, query, sink);
-  RedialOn(status);
-  return status;
-}
-
-template <typename Types>
-absl::Status RegistryCallPreparation<Types>::Unregister(sdk::Context& ctx, Resource& resource,
-                                                        const Next& next) {
-  if (absl::Status s = Prepare(ctx, /*with_path=*/true); !s.ok()) return s;
-  absl::Status status = next.Unregister(ctx, resource);
-  RedialOn(status);
-  return status;
-}
-
-template class RegistryCallPreparation<sdk::NseRegistryTypes>;
-template class RegistryCallPreparation<sdk::NsRegistryTypes>;
 
 RegistryClients MakeRegistryClients(const std::string& nsmgr_url,
                                     std::shared_ptr<sdk::tools::TokenSigner> signer,
@@ -92,11 +11,12 @@ RegistryClients MakeRegistryClients(const std::string& nsmgr_url,
   RegistryClients clients;
   // Make() fails only on a null element; these are never null.
   clients.ns = *sdk::NsRegistryChain::Make(
-      {std::make_shared<RegistryCallPreparation<sdk::NsRegistryTypes>>(nsmgr_url, signer, channels),
+      {std::make_shared<sdk::RegistryCallPreparation<sdk::NsRegistryTypes>>(nsmgr_url, signer,
+                                                                            channels),
        std::make_shared<sdk::NsRegistryGrpcClient>(channels)});
   clients.nse = *sdk::NseRegistryChain::Make(
-      {std::make_shared<RegistryCallPreparation<sdk::NseRegistryTypes>>(nsmgr_url, signer,
-                                                                        channels),
+      {std::make_shared<sdk::RegistryCallPreparation<sdk::NseRegistryTypes>>(nsmgr_url, signer,
+                                                                             channels),
        std::make_shared<sdk::NseRegistryGrpcClient>(channels)});
   return clients;
 }

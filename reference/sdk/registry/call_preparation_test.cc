@@ -1,11 +1,11 @@
-#include "reference/nse/registry_client.h"
+#include "reference/sdk/registry/call_preparation.h"
 
 #include <gtest/gtest.h>
 
 #include "nsmcert/api/constants.h"
 #include "reference/sdk/tools/registry_path.h"
 
-namespace nsmcert::nse {
+namespace nsmcert::sdk {
 namespace {
 
 // Records what reaches the wire: the context's URL and metadata; can fail.
@@ -51,8 +51,7 @@ class RegistryCallPreparationTest : public ::testing::Test {
  protected:
   std::shared_ptr<sdk::NseRegistryChain> Chain(std::shared_ptr<sdk::tools::TokenSigner> signer) {
     return *sdk::NseRegistryChain::Make(
-        {std::make_shared<RegistryCallPreparation<sdk::NseRegistryTypes>>(kNsmgr, signer,
-                                                                          channels_),
+        {std::make_shared<RegistryCallPreparation<NseRegistryTypes>>(kNsmgr, signer, channels_),
          wire_});
   }
   std::string Single(const sdk::Metadata& metadata, std::string_view key) {
@@ -120,4 +119,4 @@ TEST_F(RegistryCallPreparationTest, AnUnreachableNsmgrIsDialledAfresh) {
 }
 
 }  // namespace
-}  // namespace nsmcert::nse
+}  // namespace nsmcert::sdk
