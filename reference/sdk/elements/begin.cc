@@ -258,6 +258,13 @@ struct Begin::Impl : std::enable_shared_from_this<Begin::Impl> {
       conn->clear_mechanism();
       conn->clear_network_service_endpoint_name();
       conn->set_state(connection::RESELECT_REQUESTED);
+      // The addresses and routes were the old endpoint's allocation: the new path brings its own
+      // (spec 14 F.47). What the client itself asks for (excluded prefixes, policies) stays.
+      auto* ip = conn->mutable_context()->mutable_ip_context();
+      ip->clear_src_ip_addrs();
+      ip->clear_dst_ip_addrs();
+      ip->clear_src_routes();
+      ip->clear_dst_routes();
     }
     Context ctx = EventContext(entry);
     ScopedFactory scoped(ctx, entry.factory);

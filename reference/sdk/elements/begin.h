@@ -41,7 +41,9 @@ struct EventOptions {
   // nothing and returns OK. A timer uses it to drop a Close that a newer Request made stale.
   std::function<bool()> cancelled;
   // Request only: close the connection first, then request again with mechanism and
-  // network_service_endpoint_name cleared and state RESELECT_REQUESTED (heal's reselect).
+  // network_service_endpoint_name cleared and state RESELECT_REQUESTED (heal's reselect). The IP
+  // context's addresses and routes are dropped too (the old endpoint's allocation); excluded
+  // prefixes stay.
   bool reselect = false;
 };
 

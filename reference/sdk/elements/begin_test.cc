@@ -406,6 +406,35 @@ TEST(Begin, ClientReselectClosesThenRequestsWithoutMechanismAndEndpoint) {
   ASSERT_TRUE(grabber->factory.lock()->Close().ok());
 }
 
+TEST(Begin, ClientReselectDropsTheOldEndpointsAddresses) {
+  auto grabber = std::make_shared<FactoryGrabber>();
+  auto tail = std::make_shared<Recorder>();
+  auto chain = MakeChain({std::make_shared<Begin>(Begin::Side::kClient), grabber, tail});
+  Context ctx;
+  auto request = RequestFor("c1");
+  auto* ip = request.mutable_connection()->mutable_context()->mutable_ip_context();
+  ip->add_src_ip_addrs("172.16.1.101/32");
+  ip->add_dst_ip_addrs("172.16.1.100/32");
+  ip->add_src_routes()->set_prefix("172.16.1.100/32");
+  ip->add_dst_routes()->set_prefix("172.16.1.101/32");
+  ip->add_excluded_prefixes("10.96.0.0/12");
+  ASSERT_TRUE(chain->Request(ctx, request).ok());
+  EventOptions reselect;
+  reselect.reselect = true;
+  ASSERT_TRUE(grabber->factory.lock()->Request(reselect).ok());
+  ASSERT_EQ(tail->request_count(), 2u);
+  const auto again = tail->requests()[1].connection().context().ip_context();
+  EXPECT_EQ(again.src_ip_addrs_size(), 0);
+  EXPECT_EQ(again.dst_ip_addrs_size(), 0);
+  EXPECT_EQ(again.src_routes_size(), 0);
+  EXPECT_EQ(again.dst_routes_size(), 0);
+  ASSERT_EQ(again.excluded_prefixes_size(), 1);
+  EXPECT_EQ(again.excluded_prefixes(0), "10.96.0.0/12");
+  // A plain refresh keeps them.
+  ASSERT_TRUE(grabber->factory.lock()->Request({}).ok());
+  ASSERT_TRUE(grabber->factory.lock()->Close().ok());
+}
+
 TEST(Begin, CloseAllClosesEveryEstablishedConnection) {
   auto begin = std::make_shared<Begin>();
   auto tail = std::make_shared<Recorder>();
