@@ -2,7 +2,8 @@
 // segments [client, nsmgr-a, forwarder-a, nsmgr-b, forwarder-b, NSE]; the hop between the nodes
 // uses a VXLAN mechanism (as the NSE node's nsmgr reports it on its monitor) whose VNI follows the
 // parity rule and is the one both nodes programmed; ICMP crosses, and the underlay capture shows
-// UDP/4789 between the tunnel addresses carrying that VNI in both directions with the ICMP inside.
+// UDP/4789 between the tunnel addresses carrying that VNI in both directions with the ICMP inside,
+// while the client's interface sees plain ICMP.
 #include "conformance/cases/connectivity/domain_case.h"
 #include "conformance/cases/registry.h"
 #include "nsmcert/api/constants.h"
@@ -32,6 +33,9 @@ class VxlanRemoteConnects : public DomainCase {
                                 "underlay-node-a.pcap", "VXLAN on node-a's underlay interface"));
     spec_ = KernelRequest("icmp-responder");
     NSMCERT_CASE_ASSIGN_OR_RETURN(reply_, RequestOk(spec_));
+    NSMCERT_CASE_ASSIGN_OR_RETURN(
+        client_side_, StartCapture(context, ClientNetns(), kClientInterface, "",
+                                   "client-interface.pcap", "nsm-1 in the client namespace"));
     return absl::OkStatus();
   }
 
@@ -97,6 +101,7 @@ class VxlanRemoteConnects : public DomainCase {
                              mtu)));
 
     underlay_.verifier->Flush();
+    client_side_.verifier->Flush();
     NSMCERT_CASE_RETURN_IF_ERROR(ExpectPing(ClientNetns(), FirstDstIp(reply_)));
     pcap::PacketVerifier& verify = *underlay_.verifier;
     const auto wire = [&](absl::Status status) {
@@ -123,6 +128,25 @@ class VxlanRemoteConnects : public DomainCase {
                                      .With("inner.ip.dst", FirstSrcIp(reply_))
                                      .With("inner.icmp.type", 0u),
                                  absl::Seconds(2))));
+    // In the client's namespace the same exchange is plain ICMP: the tunnel is invisible there.
+    const auto inside = [&](absl::Status status) {
+      if (status.ok()) return status;
+      return CaseFailure(
+          Cat("capture on nsm-1 in the client namespace: ", std::string(status.message())));
+    };
+    NSMCERT_CASE_RETURN_IF_ERROR(
+        inside(client_side_.verifier->ExpectPacket(pcap::PacketTemplate()
+                                                       .With("ip.src", FirstSrcIp(reply_))
+                                                       .With("ip.dst", FirstDstIp(reply_))
+                                                       .With("icmp.type", 8u)
+                                                       .Lacks("udp.dstport"),
+                                                   absl::Seconds(2))));
+    NSMCERT_CASE_RETURN_IF_ERROR(
+        inside(client_side_.verifier->ExpectPacket(pcap::PacketTemplate()
+                                                       .With("ip.src", FirstDstIp(reply_))
+                                                       .With("ip.dst", FirstSrcIp(reply_))
+                                                       .With("icmp.type", 0u),
+                                                   absl::Seconds(2))));
     return absl::OkStatus();
   }
 
@@ -131,6 +155,7 @@ class VxlanRemoteConnects : public DomainCase {
   RequestSpec spec_;
   connection::Connection reply_;
   CaseCapture underlay_;
+  CaseCapture client_side_;
 };
 NSMCERT_REGISTER_CASE(VxlanRemoteConnects);
 

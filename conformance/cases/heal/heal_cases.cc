@@ -8,6 +8,8 @@
 //   HEAL-003  the nsmgr of node-a is killed and restarted (same URLs).
 //   HEAL-004  the registry is killed and restarted: the connection keeps working and new
 //             connections are possible once it is back.
+//   HEAL-005..007  as HEAL-001..003 with the NSE on node-b (a VXLAN connection) and the victim on
+//             node-b: the NSE's pod, the forwarder, the nsmgr.
 #include "conformance/cases/connectivity/domain_case.h"
 #include "conformance/cases/registry.h"
 
@@ -18,14 +20,14 @@ enum class Victim { kNse, kForwarder, kNsmgr, kRegistry };
 
 constexpr absl::Duration kHealTimeout = absl::Seconds(40);
 
-template <Victim kVictim>
+template <Victim kVictim, bool kRemote = false>
 class HealAfterDeath : public DomainCase {
  public:
   static CaseInfo Info();
 
   absl::Status Act(CaseContext& context) override {
     EndpointOptions nse;
-    nse.workload = "nse-a";
+    nse.workload = EndpointWorkload();
     nse.cidr = "172.16.1.100/30";  // room for a second connection (HEAL-004)
     NSMCERT_CASE_ASSIGN_OR_RETURN(first_nse_, StartEndpoint(nse));
     ClientOptions nsc;
@@ -40,17 +42,17 @@ class HealAfterDeath : public DomainCase {
     switch (kVictim) {
       case Victim::kNse: {
         EndpointOptions second;
-        second.workload = "nse-a2";
+        second.workload = Cat(EndpointWorkload(), "2");
         second.cidr = "172.16.2.100/31";
         NSMCERT_CASE_RETURN_IF_ERROR(StartEndpoint(second).status());
         victim = first_nse_->role.get();
         break;
       }
       case Victim::kForwarder:
-        victim = domain().forwarder(kNodeA);
+        victim = domain().forwarder(VictimNode());
         break;
       case Victim::kNsmgr:
-        victim = domain().nsmgr(kNodeA);
+        victim = domain().nsmgr(VictimNode());
         break;
       case Victim::kRegistry:
         victim = &domain().registry();
@@ -66,8 +68,9 @@ class HealAfterDeath : public DomainCase {
       // which would otherwise keep answering the client's liveness pings, spec §11).
       NSMCERT_CASE_RETURN_IF_ERROR(victim->Kill());
       first_nse_ = nullptr;
-      NSMCERT_CASE_RETURN_IF_ERROR(domain().StopEndpoint("nse-a"));  // forgets the dead process
-      NSMCERT_CASE_RETURN_IF_ERROR(domain().RecreateWorkloadNamespace("nse-a"));
+      // Forget the dead process, then give the workload an empty namespace.
+      NSMCERT_CASE_RETURN_IF_ERROR(domain().StopEndpoint(EndpointWorkload()));
+      NSMCERT_CASE_RETURN_IF_ERROR(domain().RecreateWorkloadNamespace(EndpointWorkload()));
     } else {
       NSMCERT_CASE_RETURN_IF_ERROR(victim->Kill());
     }
@@ -89,8 +92,13 @@ class HealAfterDeath : public DomainCase {
                              "\nclient log:\n", client_->LogTail(15)));
     }
     if (kVictim == Victim::kNse) {
-      context.Check(ExpectEq("endpoint after the first NSE died", std::string("nse-a2"),
+      context.Check(ExpectEq("endpoint after the first NSE died", Cat(EndpointWorkload(), "2"),
                              (*after)[0].network_service_endpoint_name()));
+    }
+    if (kVictim == Victim::kForwarder || kVictim == Victim::kNsmgr) {
+      // The restarted process starts with no memory: holding the client's connection again proves
+      // that a Request went through it (kernel state that merely outlived the death would not).
+      NSMCERT_CASE_RETURN_IF_ERROR(ExpectRestartedHolds(context));
     }
     NSMCERT_CASE_RETURN_IF_ERROR(
         ExpectPing(ClientNetns(), FirstDstIp((*after)[0]), absl::Seconds(20)));
@@ -118,6 +126,36 @@ class HealAfterDeath : public DomainCase {
   }
 
  private:
+  absl::Status ExpectRestartedHolds(CaseContext&) {
+    const std::string client_id = client_->connection_ids().front();
+    const absl::Time until = absl::Now() + kHealTimeout;
+    std::string last;
+    while (true) {
+      absl::StatusOr<std::map<std::string, connection::Connection>> held =
+          kVictim == Victim::kNsmgr
+              ? domain().MonitorSnapshot(VictimNode())
+              : domain().MonitorSnapshotAt(domain().forwarder(VictimNode())->url());
+      if (held.ok()) {
+        for (const auto& [key, conn] : *held) {
+          if (conn.path().path_segments_size() > 0 &&
+              conn.path().path_segments(0).id() == client_id) {
+            return absl::OkStatus();
+          }
+        }
+        last = Cat(held->size(), " other connection(s)");
+      } else {
+        last = std::string(held.status().message());
+      }
+      if (absl::Now() >= until) break;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    return CaseFailure(Cat("the restarted ", VictimName(), " of ", VictimNode(),
+                           " to hold the client's connection ", client_id,
+                           " again (the client's heal re-requested through it), observed ", last));
+  }
+
+  static std::string EndpointWorkload() { return kRemote ? "nse-b" : "nse-a"; }
+  static std::string_view VictimNode() { return kRemote ? kNodeB : kNodeA; }
   static std::string VictimName() {
     switch (kVictim) {
       case Victim::kNse:
@@ -165,6 +203,29 @@ CaseInfo HealAfterDeath<Victim::kNsmgr>::Info() {
                   "§11, §14 F.51");
 }
 template <>
+CaseInfo HealAfterDeath<Victim::kNse, true>::Info() {
+  CaseInfo info =
+      HealInfo("HEAL-005", "Remote NSE's pod dies: the client reselects the other remote NSE",
+               "§11, §14 F.48");
+  info.features.push_back("mechanism.vxlan");
+  return info;
+}
+template <>
+CaseInfo HealAfterDeath<Victim::kForwarder, true>::Info() {
+  CaseInfo info =
+      HealInfo("HEAL-006", "Remote forwarder killed and restarted: the connection comes back",
+               "§11, §14 F.50");
+  info.features.push_back("mechanism.vxlan");
+  return info;
+}
+template <>
+CaseInfo HealAfterDeath<Victim::kNsmgr, true>::Info() {
+  CaseInfo info = HealInfo(
+      "HEAL-007", "Remote nsmgr killed and restarted: the connection comes back", "§11, §14 F.52");
+  info.features.push_back("mechanism.vxlan");
+  return info;
+}
+template <>
 CaseInfo HealAfterDeath<Victim::kRegistry>::Info() {
   return HealInfo("HEAL-004",
                   "Registry killed and restarted: the connection keeps working, new ones follow",
@@ -175,10 +236,16 @@ using Heal001 = HealAfterDeath<Victim::kNse>;
 using Heal002 = HealAfterDeath<Victim::kForwarder>;
 using Heal003 = HealAfterDeath<Victim::kNsmgr>;
 using Heal004 = HealAfterDeath<Victim::kRegistry>;
+using Heal005 = HealAfterDeath<Victim::kNse, true>;
+using Heal006 = HealAfterDeath<Victim::kForwarder, true>;
+using Heal007 = HealAfterDeath<Victim::kNsmgr, true>;
 NSMCERT_REGISTER_CASE(Heal001);
 NSMCERT_REGISTER_CASE(Heal002);
 NSMCERT_REGISTER_CASE(Heal003);
 NSMCERT_REGISTER_CASE(Heal004);
+NSMCERT_REGISTER_CASE(Heal005);
+NSMCERT_REGISTER_CASE(Heal006);
+NSMCERT_REGISTER_CASE(Heal007);
 
 }  // namespace
 }  // namespace nsmcert::conformance::nsm_cases
