@@ -1,6 +1,7 @@
 #include "bench/scenario/measure.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -103,6 +104,42 @@ absl::StatusOr<std::int64_t> ReadRssBytes(pid_t pid) {
                         absl::StrCat("process ", pid, ": ", std::string(rss.status().message())));
   }
   return rss;
+}
+
+absl::StatusOr<ProcessCpu> ParseProcPidStat(std::string_view text) {
+  const size_t close = text.rfind(')');
+  if (close == std::string_view::npos) {
+    return absl::InvalidArgumentError("/proc/<pid>/stat: no \")\" after the command name");
+  }
+  // Fields after the command: state is field 3, utime 14, stime 15, num_threads 20.
+  std::vector<std::string_view> fields = Fields(text.substr(close + 1));
+  std::uint64_t user = 0, system = 0, threads = 0;
+  if (fields.size() < 18 || !ParseU64(fields[11], user) || !ParseU64(fields[12], system) ||
+      !ParseU64(fields[17], threads)) {
+    return absl::InvalidArgumentError(
+        "/proc/<pid>/stat: fields utime (14), stime (15), num_threads (20) do not parse");
+  }
+  ProcessCpu out;
+  out.user_ticks = static_cast<std::int64_t>(user);
+  out.system_ticks = static_cast<std::int64_t>(system);
+  out.threads = static_cast<std::int64_t>(threads);
+  return out;
+}
+
+absl::StatusOr<ProcessCpu> ReadProcessCpu(pid_t pid) {
+  auto text = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
+  if (!text.ok()) return absl::NotFoundError(absl::StrCat("process ", pid, " is gone"));
+  auto cpu = ParseProcPidStat(*text);
+  if (!cpu.ok()) {
+    return absl::Status(cpu.status().code(),
+                        absl::StrCat("process ", pid, ": ", std::string(cpu.status().message())));
+  }
+  return cpu;
+}
+
+double MsPerTick() {
+  const long hz = sysconf(_SC_CLK_TCK);
+  return hz > 0 ? 1000.0 / static_cast<double>(hz) : 10.0;
 }
 
 std::vector<pid_t> FindPids(std::uint64_t netns_inode, std::string_view exe_name) {

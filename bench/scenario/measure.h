@@ -43,6 +43,21 @@ absl::StatusOr<std::int64_t> ParseVmRssBytes(std::string_view proc_status);
 // The same for a running process; NOT_FOUND naming the pid when it is gone.
 absl::StatusOr<std::int64_t> ReadRssBytes(pid_t pid);
 
+// CPU time a process has used so far (every thread, the exited ones included), from
+// /proc/<pid>/stat, in clock ticks (USER_HZ), and its current number of threads.
+struct ProcessCpu {
+  std::int64_t user_ticks = 0;
+  std::int64_t system_ticks = 0;
+  std::int64_t threads = 0;
+};
+// The text of /proc/<pid>/stat (the command name may hold spaces and parentheses: fields are
+// counted after the last ')'). INVALID_ARGUMENT when it does not parse.
+absl::StatusOr<ProcessCpu> ParseProcPidStat(std::string_view text);
+// The same for a running process; NOT_FOUND naming the pid when it is gone.
+absl::StatusOr<ProcessCpu> ReadProcessCpu(pid_t pid);
+// Milliseconds per clock tick of /proc (1000 / sysconf(_SC_CLK_TCK)).
+double MsPerTick();
+
 // Processes whose executable's file name is `exe_name` and whose network namespace has inode
 // `netns_inode` (e.g. the one nsmgr of a node), from /proc. Processes that vanish while being
 // read are skipped.

@@ -210,5 +210,27 @@ TEST(SoftirqTest, ReadsARow) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ProcPidStatTest, ReadsCpuTicksAndThreadsAfterTheCommandName) {
+  // The command name holds a space and a parenthesis; fields are counted after the last ')'.
+  const char* text =
+      "4242 (nsmcert (x) y) S 1 4242 4242 0 -1 4194560 5000 0 0 0 173 58 0 0 20 0 9 0 1234 "
+      "100000000 5000 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0\n";
+  auto cpu = ParseProcPidStat(text);
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  EXPECT_EQ(cpu->user_ticks, 173);
+  EXPECT_EQ(cpu->system_ticks, 58);
+  EXPECT_EQ(cpu->threads, 9);
+  EXPECT_EQ(ParseProcPidStat("4242 nsmgr S 1").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseProcPidStat("4242 (nsmgr) S 1 2 3").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ProcPidStatTest, ReadsThisProcess) {
+  auto cpu = ReadProcessCpu(getpid());
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  EXPECT_GE(cpu->threads, 1);
+  EXPECT_GT(MsPerTick(), 0.0);
+}
+
 }  // namespace
 }  // namespace nsmcert::bench::scenario

@@ -34,10 +34,13 @@ on the two-node topology and measures, with in-process clients in the client wor
   heal      from killing a role to the first ping through the healed connection
   datapath  the data-path suite over connections the forwarders programmed, next to plain veth
             and plain VXLAN
-and writes one JSON document.
+and writes one JSON document. Not run unless named in --only:
+  profile   where one connection's setup time goes: Requests and Closes sent straight to each
+            hop in turn (endpoint, forwarder, nsmgr), with the CPU time every daemon spent per
+            operation (bench/scenario/profile_setup.py attaches perf and strace to it)
 
   --smoke                 a quick run (< 30 s): few connections, one heal, a short data path
-  --only=a,b              run only these parts (setup, memory, heal, datapath)
+  --only=a,b              run only these parts (setup, memory, heal, datapath, profile)
   --connections=N         per setup round (default 200) and for the memory part
   --concurrency=1,100,... setup concurrency levels (default 1,100,1000)
   --heal-roles=a,b        nse, local-forwarder, remote-forwarder, remote-nsmgr, registry
@@ -46,6 +49,13 @@ and writes one JSON document.
   --bin-dir=DIR           where the reference daemons are (default: this build tree)
   --log-level=LEVEL       of the daemons (default WARN)
   --out=FILE              write the JSON here (default: stdout)
+  --profile-targets=a,b   local/nse, local/forwarder, local/nsmgr, remote/nse,
+                          remote/forwarder-b, remote/nsmgr-b, remote/nsmgr (default: all);
+                          <target>@N runs that one at concurrency N (N connections at least)
+  --profile-pause         before each target's Requests, before its Closes and after them, print
+                          "profile: <phase> <json with pids>" on stderr and wait for a line on
+                          stdin (to attach a profiler for exactly one phase)
+  (profile takes --connections, default 100, and the first --concurrency, default 1)
 )";
 
 bool ParseIntList(const std::string& text, std::vector<int>& out) {
@@ -79,6 +89,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> heal_roles;
   int heal_reps = -1;
   std::vector<int> frame_sizes;
+  std::vector<std::string> profile_targets;
+  bool profile_pause = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const std::string& flag) -> std::optional<std::string> {
@@ -93,7 +105,8 @@ int main(int argc, char** argv) {
     } else if (auto v = value("--only")) {
       for (absl::string_view p : absl::StrSplit(*v, ',', absl::SkipEmpty())) {
         const std::string part(p);
-        if (part != "setup" && part != "memory" && part != "heal" && part != "datapath") {
+        if (part != "setup" && part != "memory" && part != "heal" && part != "datapath" &&
+            part != "profile") {
           std::cerr << "--only: unknown part " << part << "\n";
           return 2;
         }
@@ -129,6 +142,13 @@ int main(int argc, char** argv) {
       log_level = *v;
     } else if (auto v = value("--out")) {
       out_file = *v;
+    } else if (auto v = value("--profile-targets")) {
+      profile_targets.clear();
+      for (absl::string_view t : absl::StrSplit(*v, ',', absl::SkipEmpty())) {
+        profile_targets.emplace_back(t);
+      }
+    } else if (arg == "--profile-pause") {
+      profile_pause = true;
     } else {
       std::cerr << "unknown argument " << arg << "\n" << kUsage;
       return 2;
@@ -146,6 +166,7 @@ int main(int argc, char** argv) {
   }
   nsmcert::sdk::daemon::InitLogging("nsmcert-scenario-bench", *level);
   auto wanted = [&](const char* part) { return only.empty() || only.count(part) > 0; };
+  auto named = [&](const char* part) { return only.count(part) > 0; };
 
   nsmcert::bench::SweepStaleNetNs();
   nlohmann::json doc = {{"schema", "nsmcert-scenario/1"},
@@ -236,6 +257,22 @@ int main(int argc, char** argv) {
         std::cerr << "nsmcert-scenario-bench: data path: " << dp.status() << "\n";
         errors.push_back({{"what", "datapath"}, {"message", dp.status().ToString()}});
       }
+    });
+  }
+  if (named("profile")) {
+    scenario::ProfileConfig c;
+    if (smoke) {
+      c.connections = 5;
+      c.warmup = 1;
+    }
+    if (connections > 0) c.connections = connections;
+    if (!concurrency.empty()) c.concurrency = concurrency.front();
+    if (!profile_targets.empty()) c.targets = profile_targets;
+    c.pause = profile_pause;
+    doc["config"]["profile"] = {
+        {"targets", c.targets}, {"connections", c.connections}, {"concurrency", c.concurrency}};
+    with_domain("profile", [&](BenchDomain& bench) {
+      doc["profile"] = scenario::MeasureProfile(bench, c, std::cerr);
     });
   }
   if (!domain_start_ms.empty()) {

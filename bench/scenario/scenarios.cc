@@ -1,12 +1,17 @@
 #include "bench/scenario/scenarios.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <iostream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bench/datapath/path.h"
@@ -82,7 +87,7 @@ struct BenchClient {
 };
 
 absl::StatusOr<std::unique_ptr<BenchClient>> MakeClient(BenchDomain& bench, const std::string& name,
-                                                        bool heal) {
+                                                        bool heal, std::string connect_to = "") {
   auto out = std::make_unique<BenchClient>();
   auto id = sdk::tools::SpiffeId::Parse(absl::StrCat("spiffe://nsmcert.local/", name));
   if (!id.ok()) return id.status();
@@ -96,7 +101,7 @@ absl::StatusOr<std::unique_ptr<BenchClient>> MakeClient(BenchDomain& bench, cons
 
   nsc::NscOptions options;
   options.name = name;
-  options.connect_to = bench.client_nsmgr_url();
+  options.connect_to = connect_to.empty() ? bench.client_nsmgr_url() : std::move(connect_to);
   options.signer = std::make_shared<sdk::tools::Es256TokenSigner>(*id, *key, absl::Minutes(10));
   options.netns_url = bench.client_ns().InodeUrl();
   options.heal = heal;
@@ -591,6 +596,207 @@ absl::StatusOr<Json> MeasureDataPath(BenchDomain& bench, const DataPathConfig& c
   if (!doc.ok()) return doc.status();
   (*doc)["connections"] = connections;
   return doc;
+}
+
+namespace {
+
+// Where a profile target sends its Requests, and which service it asks for.
+struct ProfileTarget {
+  std::string url;
+  std::string service;
+};
+
+absl::StatusOr<ProfileTarget> ResolveProfileTarget(BenchDomain& bench, const std::string& name) {
+  conformance::Domain& d = bench.domain();
+  const bool local = name.starts_with("local/");
+  const bool remote = name.starts_with("remote/");
+  if (!local && !remote) {
+    return absl::InvalidArgumentError(absl::StrCat("profile target ", name, ": unknown shape"));
+  }
+  const std::string hop = name.substr(local ? 6 : 7);
+  ProfileTarget out;
+  out.service = local ? kLocalService : kRemoteService;
+  if (hop == "nsmgr") {
+    out.url = bench.client_nsmgr_url();
+  } else if (local && hop == "forwarder") {
+    if (d.forwarder("node-a") != nullptr) out.url = d.forwarder("node-a")->url();
+  } else if (remote && hop == "nsmgr-b") {
+    if (d.node("node-b") != nullptr) out.url = d.node("node-b")->nsmgr_url;
+  } else if (remote && hop == "forwarder-b") {
+    if (d.forwarder("node-b") != nullptr) out.url = d.forwarder("node-b")->url();
+  } else if (hop == "nse") {
+    conformance::DomainEndpoint* e = d.endpoint(local ? "nse-a" : "nse-b");
+    if (e != nullptr) out.url = e->role->url();
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("profile target ", name, ": unknown hop"));
+  }
+  if (out.url.empty()) {
+    return absl::NotFoundError(absl::StrCat("profile target ", name, ": no URL in the domain"));
+  }
+  return out;
+}
+
+// The MonitorConnection servers along both shapes' paths, by label.
+std::vector<std::pair<std::string, std::string>> HopUrls(BenchDomain& bench) {
+  conformance::Domain& d = bench.domain();
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const char* node : {"node-a", "node-b"}) {
+    const std::string suffix = std::string(node).substr(5);
+    if (d.node(node) != nullptr) out.emplace_back("nsmgr-" + suffix, d.node(node)->nsmgr_url);
+    if (d.forwarder(node) != nullptr)
+      out.emplace_back("forwarder-" + suffix, d.forwarder(node)->url());
+  }
+  for (const char* nse : {"nse-a", "nse-b"}) {
+    if (d.endpoint(nse) != nullptr) out.emplace_back(nse, d.endpoint(nse)->role->url());
+  }
+  return out;
+}
+
+// The processes of the domain whose CPU time a profile reports.
+std::vector<Watched> ProfiledProcesses() {
+  return {{"registry", "node-a", "nsmcert-registry"},
+          {"nsmgr-a", "node-a", "nsmcert-nsmgr"},
+          {"forwarder-a", "node-a", "nsmcert-forwarder"},
+          {"nse-a", "nse-a", "nsmcert-nse"},
+          {"nsmgr-b", "node-b", "nsmcert-nsmgr"},
+          {"forwarder-b", "node-b", "nsmcert-forwarder"},
+          {"nse-b", "nse-b", "nsmcert-nse"}};
+}
+
+// CPU ticks of every profiled process (and of this one, the client) at one moment.
+std::map<std::string, ProcessCpu> CpuSnapshot(const std::map<std::string, pid_t>& pids) {
+  std::map<std::string, ProcessCpu> out;
+  for (const auto& [label, pid] : pids) {
+    if (auto cpu = ReadProcessCpu(pid); cpu.ok()) out[label] = *cpu;
+  }
+  return out;
+}
+
+// CPU milliseconds per operation per process between two snapshots, and the sum.
+Json CpuPerOp(const std::map<std::string, ProcessCpu>& before,
+              const std::map<std::string, ProcessCpu>& after, std::size_t ops) {
+  Json out = Json::object();
+  if (ops == 0) return out;
+  const double ms_per_tick = MsPerTick();
+  double total = 0;
+  for (const auto& [label, a] : after) {
+    auto b = before.find(label);
+    if (b == before.end()) continue;
+    const double user = static_cast<double>(a.user_ticks - b->second.user_ticks) * ms_per_tick;
+    const double system =
+        static_cast<double>(a.system_ticks - b->second.system_ticks) * ms_per_tick;
+    out[label] = {{"user_ms", user / static_cast<double>(ops)},
+                  {"system_ms", system / static_cast<double>(ops)},
+                  {"threads_after", a.threads}};
+    total += user + system;
+  }
+  out["total_ms"] = total / static_cast<double>(ops);
+  return out;
+}
+
+void Pause(const ProfileConfig& config, std::ostream& log, const std::string& phase,
+           const Json& detail) {
+  if (!config.pause) return;
+  log << "profile: " << phase << " " << detail.dump() << std::endl;
+  std::string line;
+  std::getline(std::cin, line);
+}
+
+}  // namespace
+
+Json MeasureProfile(BenchDomain& bench, const ProfileConfig& config, std::ostream& log) {
+  Json out = Json::array();
+  std::map<std::string, pid_t> pids;
+  pids["client"] = getpid();
+  for (const Watched& w : ProfiledProcesses()) {
+    auto pid = PidOf(bench, w);
+    if (pid.ok()) pids[w.label] = *pid;
+  }
+  int client_index = 0;
+  for (const std::string& spec : config.targets) {
+    // "<target>@<concurrency>": this target at its own concurrency, with at least as many
+    // connections (e.g. an overload round, then single requests on the same domain).
+    std::string name = spec;
+    int concurrency = config.concurrency;
+    int connections = config.connections;
+    if (const size_t at = spec.find('@'); at != std::string::npos) {
+      name = spec.substr(0, at);
+      if (!absl::SimpleAtoi(spec.substr(at + 1), &concurrency) || concurrency <= 0) {
+        out.push_back({{"target", spec}, {"error", "want <target>@<positive concurrency>"}});
+        continue;
+      }
+      connections = std::max(connections, concurrency);
+    }
+    Json result = {{"target", name}, {"connections", connections}, {"concurrency", concurrency}};
+    auto target = ResolveProfileTarget(bench, name);
+    if (!target.ok()) {
+      result["error"] = target.status().ToString();
+      out.push_back(result);
+      continue;
+    }
+    result["url"] = target->url;
+    // A client of its own per target: a fresh channel, warmed up below.
+    auto client = MakeClient(bench, absl::StrCat("bench-profile-", client_index++),
+                             /*heal=*/false, target->url);
+    if (!client.ok()) {
+      result["error"] = client.status().ToString();
+      out.push_back(result);
+      continue;
+    }
+    auto tmpl = RequestFor(target->service);
+    if (!tmpl.ok()) return Json{{"error", tmpl.status().ToString()}};
+    const absl::Duration timeout = absl::Seconds(60);
+    const std::string prefix = absl::StrCat("p", client_index);
+    Round warm = RequestRound(**client, *tmpl, prefix + "-warm", config.warmup, 1, timeout);
+    CloseRound(**client, warm.connections, 1, timeout);
+    if (warm.failures > 0) result["warmup_error"] = warm.first_error;
+
+    Json pid_json = Json::object();
+    for (const auto& [label, pid] : pids) pid_json[label] = pid;
+    Pause(config, log, "requests", {{"target", name}, {"pids", pid_json}});
+    auto cpu0 = CpuSnapshot(pids);
+    Round requests = RequestRound(**client, *tmpl, prefix, connections, concurrency, timeout);
+    auto cpu1 = CpuSnapshot(pids);
+    Pause(config, log, "closes", {{"target", name}, {"pids", pid_json}});
+    auto cpu2 = CpuSnapshot(pids);
+    Round closes = CloseRound(**client, requests.connections, concurrency, timeout);
+    auto cpu3 = CpuSnapshot(pids);
+    Pause(config, log, "done", {{"target", name}, {"pids", pid_json}});
+    // What every hop still holds once the client has closed all it got: connections whose
+    // Request failed at the client but were made further down (they live until their token
+    // expires), or Closes that did not reach the end of the path.
+    std::set<std::string> made;
+    for (const connection::Connection& c : requests.connections) made.insert(c.id());
+    Json left = Json::object();
+    for (const auto& [label, url] : HopUrls(bench)) {
+      auto held = bench.domain().MonitorSnapshotAt(url, {}, absl::Seconds(10));
+      if (!held.ok()) {
+        left[label] = {{"error", held.status().ToString()}};
+        continue;
+      }
+      int of_failed = 0;
+      for (const auto& [key, conn] : *held) {
+        const std::string first =
+            conn.path().path_segments_size() > 0 ? conn.path().path_segments(0).id() : conn.id();
+        if (!made.contains(first)) ++of_failed;
+      }
+      left[label] = {{"connections", held->size()}, {"of_failed_requests", of_failed}};
+    }
+    result["left_after_close"] = left;
+
+    result["request"] = RoundJson(requests);
+    result["close"] = RoundJson(closes);
+    result["request_cpu_per_op"] = CpuPerOp(cpu0, cpu1, requests.latencies_ns.size());
+    result["close_cpu_per_op"] = CpuPerOp(cpu2, cpu3, closes.latencies_ns.size());
+    log << "profile " << spec << ": request p50 " << result["request"]["p50_ms"].get<double>()
+        << " ms (CPU " << result["request_cpu_per_op"].value("total_ms", 0.0)
+        << " ms/op), close p50 " << result["close"]["p50_ms"].get<double>() << " ms (CPU "
+        << result["close_cpu_per_op"].value("total_ms", 0.0) << " ms/op), failures "
+        << requests.failures << "/" << closes.failures
+        << (requests.failures ? " (" + requests.first_error + ")" : "") << std::endl;
+    out.push_back(result);
+  }
+  return out;
 }
 
 }  // namespace nsmcert::bench::scenario

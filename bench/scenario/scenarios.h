@@ -96,6 +96,29 @@ struct HealConfig {
 // and the client's re-requests give the heal time (measure.h AnalyseHeal).
 nlohmann::json MeasureHeal(BenchDomain& bench, const HealConfig& config, std::ostream& log);
 
+struct ProfileConfig {
+  // Any of (optionally "@<concurrency>": that target at its own concurrency, with at least as
+  // many connections): local/nsmgr (the whole local path), local/forwarder (straight to node-a's
+  // forwarder, skipping the nsmgr), local/nse (straight to the endpoint), remote/nsmgr (the whole
+  // remote path), remote/nsmgr-b and remote/forwarder-b (node-b's nsmgr / forwarder asked for a
+  // KERNEL connection into the client's namespace, as if the client were on node-b), remote/nse.
+  // Subtracting one target from the next gives the cost of one hop.
+  std::vector<std::string> targets = {"local/nse",   "local/forwarder",    "local/nsmgr",
+                                      "remote/nse",  "remote/forwarder-b", "remote/nsmgr-b",
+                                      "remote/nsmgr"};
+  int connections = 100;  // per target, made one after the other, then closed one after the other
+  int concurrency = 1;
+  int warmup = 5;  // per target, made and closed before anything is measured
+  // Before each target's Requests, before its Closes and after them: print one line
+  // "profile: <phase> <json with pids>" on `log` and wait for a line on stdin, so that a profiler
+  // can be attached to the daemons for exactly one phase (profile_setup.py does this).
+  bool pause = false;
+};
+// Per target: every Request's and Close's round trip, and the CPU time (user + system, from
+// /proc/<pid>/stat) each daemon and this process spent per operation during the Requests and
+// during the Closes, next to the wall time per operation; the threads each daemon has.
+nlohmann::json MeasureProfile(BenchDomain& bench, const ProfileConfig& config, std::ostream& log);
+
 struct DataPathConfig {
   SuiteConfig suite;
   bool local = true;
