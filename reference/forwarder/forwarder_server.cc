@@ -108,6 +108,8 @@ absl::StatusOr<std::unique_ptr<ForwarderServer>> ForwarderServer::Create(Forward
 
   f.begin_ = std::make_shared<sdk::Begin>(sdk::Begin::Side::kServer);
   auto chain = sdk::NetworkServiceChain::Make({
+      // Malformed or oversized input is refused before anything acts on it.
+      E<sdk::ValidateRequest>(o.limits),
       // The endpoint skeleton (spec §10). updatepath first: begin serialises by the id it fixes.
       E<sdk::UpdatePath>(o.name),
       f.begin_,
@@ -116,7 +118,7 @@ absl::StatusOr<std::unique_ptr<ForwarderServer>> ForwarderServer::Create(Forward
       E<sdk::AuthorizeServer>(o.policies),
       E<sdk::ConnectionMetadata>(),
       // Before monitor, so that a timeout's Close passes monitor and emits DELETE.
-      E<sdk::Timeout>(),
+      E<sdk::Timeout>(o.timeout),
       E<sdk::MonitorServer>(f.monitor_),
       E<sdk::TrimPathServer>(),
       // Endpoint selection (spec §9.1): sets ClientUrl and network_service_endpoint_name.

@@ -30,6 +30,8 @@
 #include "reference/sdk/elements/begin.h"
 #include "reference/sdk/elements/connection_event_stream.h"
 #include "reference/sdk/elements/connection_monitor.h"
+#include "reference/sdk/elements/timeout.h"
+#include "reference/sdk/elements/validate_request.h"
 #include "reference/sdk/grpc/channel_pool.h"
 #include "reference/sdk/grpc/monitor_server.h"
 #include "reference/sdk/grpc/network_service_server.h"
@@ -68,6 +70,11 @@ struct ForwarderOptions {
   // How often the links are listed to notice a local endpoint's namespace is gone
   // (netns_monitor.h); zero switches that off.
   absl::Duration netns_monitor_interval = absl::Seconds(1);
+  // NSMCERT_EXPIRY_CLOSE_TIMEOUT: the least time budget of the Close this forwarder starts itself
+  // when a caller stopped refreshing a connection.
+  sdk::TimeoutOptions timeout;
+  // Size limits of incoming requests (validate_request.h).
+  sdk::RequestLimits limits;
   // Clock of contexts and timers.
   sdk::Clock* clock = &sdk::Clock::Real();
   // VNI random source (tests).

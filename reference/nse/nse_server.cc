@@ -47,6 +47,8 @@ absl::StatusOr<std::unique_ptr<NseServer>> NseServer::Create(NseOptions options)
   e.monitor_ = std::make_shared<sdk::ConnectionMonitor>();
 
   auto chain = sdk::NetworkServiceChain::Make({
+      // Malformed or oversized input is refused before anything acts on it.
+      E<sdk::ValidateRequest>(o.limits),
       // The endpoint skeleton (spec §10). updatepath first: begin serialises by the id it fixes.
       E<sdk::UpdatePath>(o.name),
       E<sdk::Begin>(sdk::Begin::Side::kServer),
@@ -56,7 +58,7 @@ absl::StatusOr<std::unique_ptr<NseServer>> NseServer::Create(NseOptions options)
       E<sdk::ConnectionMetadata>(),
       // Before monitor, so that a timeout's Close passes monitor and emits DELETE (the forwarder
       // following this monitor then learns the connection is gone).
-      E<sdk::Timeout>(),
+      E<sdk::Timeout>(o.timeout),
       E<sdk::MonitorServer>(e.monitor_),
       // The endpoint is the last hop: nothing beyond its own segment travels back.
       E<sdk::TrimPathServer>(),

@@ -29,6 +29,8 @@
 #include "reference/sdk/chain/clock.h"
 #include "reference/sdk/elements/authorize.h"
 #include "reference/sdk/elements/connection_monitor.h"
+#include "reference/sdk/elements/timeout.h"
+#include "reference/sdk/elements/validate_request.h"
 #include "reference/sdk/grpc/monitor_server.h"
 #include "reference/sdk/grpc/network_service_server.h"
 #include "reference/sdk/tools/ipam.h"
@@ -52,6 +54,11 @@ struct NseOptions {
   // This endpoint's network namespace as an inode URL (kernel::NetNs::Current()->InodeUrl()),
   // where the forwarder puts the endpoint's interfaces. Required.
   std::string netns_url;
+  // NSMCERT_EXPIRY_CLOSE_TIMEOUT: the least time budget of the Close this endpoint starts itself
+  // when a caller stopped refreshing a connection.
+  sdk::TimeoutOptions timeout;
+  // Size limits of incoming requests (validate_request.h).
+  sdk::RequestLimits limits;
   // Clock of call contexts and token timeouts.
   sdk::Clock* clock = &sdk::Clock::Real();
 };

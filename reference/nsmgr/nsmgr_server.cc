@@ -137,6 +137,8 @@ absl::StatusOr<std::unique_ptr<NsmgrServer>> NsmgrServer::Create(NsmgrOptions op
   if (!client.ok()) return client.status();
 
   std::vector<std::shared_ptr<NetworkServiceElement>> elements = {
+      // Malformed or oversized input is refused before anything acts on it.
+      E<sdk::ValidateRequest>(o.limits),
       // The endpoint skeleton (spec §10). updatepath first: begin serialises by the id it fixes.
       E<sdk::UpdatePath>(o.name),
       E<sdk::Begin>(sdk::Begin::Side::kServer),
@@ -145,7 +147,7 @@ absl::StatusOr<std::unique_ptr<NsmgrServer>> NsmgrServer::Create(NsmgrOptions op
       E<sdk::AuthorizeServer>(o.policies),
       E<sdk::ConnectionMetadata>(),
       // Before monitor, so that a timeout's Close passes monitor and emits DELETE.
-      E<sdk::Timeout>(),
+      E<sdk::Timeout>(o.timeout),
       E<sdk::MonitorServer>(m.monitor_),
       E<sdk::TrimPathServer>(),
       // Labels first: the forwarder and endpoint matches read them.

@@ -34,6 +34,8 @@
 #include "reference/sdk/elements/authorize.h"
 #include "reference/sdk/elements/connection_monitor.h"
 #include "reference/sdk/elements/excludedprefixes.h"
+#include "reference/sdk/elements/timeout.h"
+#include "reference/sdk/elements/validate_request.h"
 #include "reference/sdk/grpc/channel_pool.h"
 #include "reference/sdk/grpc/monitor_server.h"
 #include "reference/sdk/grpc/network_service_server.h"
@@ -66,8 +68,14 @@ struct NsmgrOptions {
   sdk::ExcludedPrefixesServerOptions excluded_prefixes;
   // Lifetime of an endpoint registration that is not refreshed.
   absl::Duration nse_expiration = sdk::reg::kDefaultNseExpiration;
-  // NSM_DIAL_TIMEOUT: bounds the registry calls made while selecting a forwarder; zero = none.
+  // NSM_DIAL_TIMEOUT: the least time of each registry call made while selecting a forwarder (a
+  // third of the request's remaining time when longer; see sdk/chain/subcall_deadline.h).
   absl::Duration registry_call_timeout = absl::ZeroDuration();
+  // NSMCERT_EXPIRY_CLOSE_TIMEOUT: the least time budget of the Close this nsmgr starts itself when
+  // a caller stopped refreshing a connection.
+  sdk::TimeoutOptions timeout;
+  // Size limits of incoming requests (validate_request.h).
+  sdk::RequestLimits limits;
   // Whether connections are closed when their endpoint stops matching its service (spec §9.4).
   bool netsvc_monitor = true;
   // Outgoing connections (forwarders, registry, monitor streams). Default: plain gRPC.

@@ -48,6 +48,7 @@ struct Config {
   absl::Duration max_token_lifetime;
   absl::Duration dial_timeout;
   absl::Duration registration_retry;
+  absl::Duration expiry_close_timeout;
   std::string log_level;
   std::string spiffe_id;
 };
@@ -73,6 +74,10 @@ void Declare(EnvConfig& env, Config& c) {
                "deadline of each registry call through the nsmgr (endpoint discovery)");
   env.Duration("NSM_REGISTRATION_RETRY", &c.registration_retry, "1s",
                "pause before registering again after a failure or a broken watch");
+  env.Duration(
+      "NSMCERT_EXPIRY_CLOSE_TIMEOUT", &c.expiry_close_timeout, "15s",
+      "least time budget of the Close this hop sends on its own when a caller stopped refreshing a "
+      "connection (nsmcert addition; the last request's deadline when that is longer)");
   env.String("NSM_LOG_LEVEL", &c.log_level, "INFO",
              "TRACE, DEBUG, INFO, WARN or ERROR (SIGUSR1 switches to TRACE, SIGUSR2 back)");
   env.String("NSM_SPIFFE_ID", &c.spiffe_id, "",
@@ -142,6 +147,9 @@ int main(int argc, char** argv) {
   if (config.max_token_lifetime <= absl::ZeroDuration()) {
     return Fail(absl::InvalidArgumentError("NSM_MAX_TOKEN_LIFETIME: must be positive"));
   }
+  if (config.expiry_close_timeout <= absl::ZeroDuration()) {
+    return Fail(absl::InvalidArgumentError("NSMCERT_EXPIRY_CLOSE_TIMEOUT: must be positive"));
+  }
   auto labels = tools::ParseColonLabels(config.labels);
   if (!labels.ok()) return Fail(Field("NSM_LABELS", labels.status()));
   if (config.listen_on.empty()) return Fail(absl::InvalidArgumentError("NSM_LISTEN_ON: empty"));
@@ -165,6 +173,7 @@ int main(int argc, char** argv) {
   options.ns_registry = forwarder::MakeNsRegistryClient(registry);
   options.nse_registry = forwarder::MakeNseRegistryClient(registry);
   options.registry_call_timeout = config.dial_timeout;
+  options.timeout.close_budget = config.expiry_close_timeout;
   options.channels = channels;
   auto server = forwarder::ForwarderServer::Create(std::move(options));
   if (!server.ok()) return Fail(server.status());

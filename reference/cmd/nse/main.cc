@@ -64,6 +64,7 @@ struct Config {
   std::string log_level;
   std::string spiffe_id;
   absl::Duration registry_retry;
+  absl::Duration expiry_close_timeout;
 };
 
 void Declare(EnvConfig& env, Config& config) {
@@ -114,6 +115,10 @@ void Declare(EnvConfig& env, Config& config) {
                           kDefaultTrustDomain, "/<NSM_NAME>)"));
   env.Duration("NSMCERT_REGISTRY_RETRY_INTERVAL", &config.registry_retry, "500ms",
                "between attempts to register (again) when the nsmgr cannot be reached");
+  env.Duration(
+      "NSMCERT_EXPIRY_CLOSE_TIMEOUT", &config.expiry_close_timeout, "15s",
+      "least time budget of the Close this hop sends on its own when a caller stopped refreshing a "
+      "connection (nsmcert addition; the last request's deadline when that is longer)");
 }
 
 int Fail(const absl::Status& status) {
@@ -163,6 +168,9 @@ absl::StatusOr<Parsed> Parse(const Config& config) {
   }
   if (config.registry_retry <= absl::ZeroDuration()) {
     return Invalid("NSMCERT_REGISTRY_RETRY_INTERVAL", "must be positive");
+  }
+  if (config.expiry_close_timeout <= absl::ZeroDuration()) {
+    return Invalid("NSMCERT_EXPIRY_CLOSE_TIMEOUT", "must be positive");
   }
   return parsed;
 }
@@ -228,6 +236,7 @@ int main(int argc, char** argv) {
   options.ipam_policy = parsed->ipam_policy;
   options.dns_configs = parsed->dns_configs;
   options.netns_url = netns->InodeUrl();
+  options.timeout.close_budget = config.expiry_close_timeout;
   auto nse = nsmcert::nse::NseServer::Create(std::move(options));
   if (!nse.ok())
     return Fail(absl::InvalidArgumentError(

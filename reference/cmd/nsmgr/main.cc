@@ -32,6 +32,7 @@ struct Config {
   std::string registry_url;
   absl::Duration max_token_lifetime;
   absl::Duration dial_timeout;
+  absl::Duration expiry_close_timeout;
   std::string forwarder_service_name;
   std::string excluded_prefixes_path;
   std::string log_level;
@@ -54,6 +55,10 @@ void Declare(EnvConfig& env, Config& config) {
                "lifetime of the tokens this nsmgr signs");
   env.Duration("NSM_DIAL_TIMEOUT", &config.dial_timeout, "750ms",
                "bound of each registry call made while selecting a forwarder");
+  env.Duration(
+      "NSMCERT_EXPIRY_CLOSE_TIMEOUT", &config.expiry_close_timeout, "15s",
+      "least time budget of the Close this hop sends on its own when a caller stopped refreshing a "
+      "connection (nsmcert addition; the last request's deadline when that is longer)");
   env.String("NSM_FORWARDER_NETWORK_SERVICE_NAME", &config.forwarder_service_name, "forwarder",
              "the network service forwarders register for");
   env.String("NSM_EXCLUDED_PREFIXES_PATH", &config.excluded_prefixes_path,
@@ -131,6 +136,9 @@ int main(int argc, char** argv) {
   if (config.dial_timeout < absl::ZeroDuration()) {
     return Fail(absl::InvalidArgumentError("NSM_DIAL_TIMEOUT: must not be negative"));
   }
+  if (config.expiry_close_timeout <= absl::ZeroDuration()) {
+    return Fail(absl::InvalidArgumentError("NSMCERT_EXPIRY_CLOSE_TIMEOUT: must be positive"));
+  }
   if (!config.registry_url.empty()) {
     if (auto target = nsmcert::sdk::GrpcTarget(config.registry_url); !target.ok()) {
       return Fail(absl::InvalidArgumentError(
@@ -149,6 +157,7 @@ int main(int argc, char** argv) {
   options.forwarder_service_name = config.forwarder_service_name;
   options.excluded_prefixes.file = config.excluded_prefixes_path;
   options.registry_call_timeout = config.dial_timeout;
+  options.timeout.close_budget = config.expiry_close_timeout;
   auto nsmgr = nsmcert::nsmgr::NsmgrServer::Create(std::move(options));
   if (!nsmgr.ok()) return Fail(nsmgr.status());
 

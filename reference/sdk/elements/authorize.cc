@@ -23,7 +23,7 @@ std::string SegmentName(const connection::Path& path, size_t i) {
 
 absl::Status CheckTokenPolicies(const TokenPolicies& policies, const connection::Path& path,
                                 size_t end, size_t peer_segment, absl::Time now,
-                                const PeerCertificate* peer_certificate) {
+                                const PeerCertificate* peer_certificate, size_t expiry_from) {
   end = std::min(end, static_cast<size_t>(path.path_segments_size()));
   // Parse once; tokens that do not parse are only an error when a policy needs them.
   std::vector<std::optional<tools::JwtClaims>> claims(end);
@@ -61,7 +61,7 @@ absl::Status CheckTokenPolicies(const TokenPolicies& policies, const connection:
     }
   }
   if (policies.tokens_expired) {
-    for (size_t i = 0; i < end; ++i) {
+    for (size_t i = expiry_from; i < end; ++i) {
       if (absl::Status s = require_parsed("tokens_expired", i); !s.ok()) return s;
       if (!claims[i]->expires_at.has_value() || *claims[i]->expires_at <= now) {
         return Denied("tokens_expired", absl::StrCat(SegmentName(path, i), " token has expired"));
@@ -89,25 +89,28 @@ absl::Status CheckTokenPolicies(const TokenPolicies& policies, const connection:
 
 AuthorizeServer::AuthorizeServer(TokenPolicies policies) : policies_(policies) {}
 
-absl::Status AuthorizeServer::Check(Context& ctx, const connection::Connection& conn) const {
+absl::Status AuthorizeServer::Check(Context& ctx, const connection::Connection& conn,
+                                    bool closing) const {
   if (!ctx.has_peer()) return absl::OkStatus();
   const auto& path = conn.path();
   size_t index = path.index();
   // The peer's segment is the one before ours; at index 0 there is none (and the check fails).
   size_t peer_segment = index == 0 ? static_cast<size_t>(path.path_segments_size()) : index - 1;
   auto cert = ctx.values().Get<PeerCertificate>();
-  return CheckTokenPolicies(policies_, path, index + 1, peer_segment, ctx.Now(), cert.get());
+  size_t expiry_from = closing ? std::min(peer_segment, index) : 0;
+  return CheckTokenPolicies(policies_, path, index + 1, peer_segment, ctx.Now(), cert.get(),
+                            expiry_from);
 }
 
 absl::StatusOr<connection::Connection> AuthorizeServer::Request(
     Context& ctx, networkservice::NetworkServiceRequest& request, const NetworkServiceNext& next) {
-  if (absl::Status s = Check(ctx, request.connection()); !s.ok()) return s;
+  if (absl::Status s = Check(ctx, request.connection(), /*closing=*/false); !s.ok()) return s;
   return next.Request(ctx, request);
 }
 
 absl::Status AuthorizeServer::Close(Context& ctx, connection::Connection& conn,
                                     const NetworkServiceNext& next) {
-  if (absl::Status s = Check(ctx, conn); !s.ok()) return s;
+  if (absl::Status s = Check(ctx, conn, /*closing=*/true); !s.ok()) return s;
   return next.Close(ctx, conn);
 }
 

@@ -13,8 +13,12 @@
 //
 // AuthorizeServer checks the path's left side (segments 0..index) on Request and Close, only when
 // the call came from a peer over a transport (Context::has_peer()); events a hop fires itself
-// (timeouts) are not checked. AuthorizeClient checks the whole returned path after a successful
-// Request and, if a policy fails, closes the connection it just got before returning the error.
+// (timeouts) are not checked. On Close, tokens_expired judges only the peer's token and this hop's
+// own: the tokens before them may have expired, since that is what makes an earlier hop close
+// (spec 5.3). Refusing such a Close would leave every later hop holding the connection until its
+// own, much later, expiry. Upstream refuses it; this is a deliberate difference. AuthorizeClient
+// checks the whole returned path after a successful Request and, if a policy fails, closes the
+// connection it just got before returning the error.
 //
 // Chain placement: server side after updatepath and updatetoken (the path must carry the caller's
 // fresh token and this hop's own token); client side late in the client chain, before trimpath and
@@ -50,10 +54,11 @@ struct PeerCertificate {
 };
 
 // Runs `policies` on segments [0, end) of `path`; `peer_segment` is the segment whose token the
-// peer signed (ignored unless peer_token_signed). OK, or PERMISSION_DENIED as described above.
+// peer signed (ignored unless peer_token_signed); tokens_expired skips the segments before
+// `expiry_from`. OK, or PERMISSION_DENIED as described above.
 absl::Status CheckTokenPolicies(const TokenPolicies& policies, const connection::Path& path,
                                 size_t end, size_t peer_segment, absl::Time now,
-                                const PeerCertificate* peer_certificate);
+                                const PeerCertificate* peer_certificate, size_t expiry_from = 0);
 
 class AuthorizeServer final : public NetworkServiceElement {
  public:
@@ -65,7 +70,7 @@ class AuthorizeServer final : public NetworkServiceElement {
                      const NetworkServiceNext& next) override;
 
  private:
-  absl::Status Check(Context& ctx, const connection::Connection& conn) const;
+  absl::Status Check(Context& ctx, const connection::Connection& conn, bool closing) const;
   TokenPolicies policies_;
 };
 

@@ -150,6 +150,37 @@ TEST_F(AuthorizeTest, CloseIsCheckedToo) {
   EXPECT_EQ(tail_->close_count(), 0u);
 }
 
+TEST_F(AuthorizeTest, ACloseIsNotRefusedBecauseATokenBeforeThePeersExpired) {
+  // At the forwarder (index 2) after the NSC stopped refreshing: the nsmgr's timeout closes, and
+  // its Close still carries the NSC's expired token at segment 0.
+  auto request = AtNsmgr();
+  auto* path = request.mutable_connection()->mutable_path();
+  path->mutable_path_segments(0)->set_token(Token(nsc_key_, kNsc, kNsmgr, kNow - absl::Seconds(1)));
+  path->mutable_path_segments(1)->set_token(Token(nsmgr_key_, kNsmgr, kFwd));
+  auto* own = path->add_path_segments();
+  own->set_name("forwarder");
+  own->set_token(Token(nsc_key_, kFwd, kNsmgr));
+  path->set_index(2);
+  auto chain = MakeChain({std::make_shared<AuthorizeServer>(TokenPolicies::Insecure()), tail_});
+
+  Context close_ctx = PeerContext(nsmgr_key_);
+  connection::Connection conn = request.connection();
+  EXPECT_TRUE(chain->Close(close_ctx, conn).ok());
+  EXPECT_EQ(tail_->close_count(), 1u);
+  // A Request with the same path is refused: only a Close may carry it.
+  Context request_ctx = PeerContext(nsmgr_key_);
+  EXPECT_EQ(chain->Request(request_ctx, request).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // The peer's own token must still be fresh.
+  conn.mutable_path()->mutable_path_segments(1)->set_token(
+      Token(nsmgr_key_, kNsmgr, kFwd, kNow - absl::Seconds(1)));
+  Context stale_peer = PeerContext(nsmgr_key_);
+  absl::Status refused = chain->Close(stale_peer, conn);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(refused.message().find("segment 1"), std::string::npos) << refused;
+  EXPECT_EQ(tail_->close_count(), 1u);
+}
+
 TEST_F(AuthorizeTest, ClientClosesAConnectionWhosePathFailsAndReturnsTheError) {
   // The NSC at index 0 gets back the path; the server's token (segment 1) must verify against the
   // server's certificate.

@@ -1,5 +1,6 @@
 #include "reference/sdk/elements/begin.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -153,7 +154,7 @@ struct Begin::Impl : std::enable_shared_from_this<Begin::Impl> {
                  [&](Impl& impl, Entry& entry) { return impl.FireRequest(entry, options); });
     }
     absl::Status Close(const EventOptions& options) override {
-      return Run(options, [&](Impl& impl, Entry& entry) { return impl.FireClose(entry); });
+      return Run(options, [&](Impl& impl, Entry& entry) { return impl.FireClose(entry, options); });
     }
 
    private:
@@ -240,17 +241,20 @@ struct Begin::Impl : std::enable_shared_from_this<Begin::Impl> {
         "begin: event for connection ", id, " fired from inside a call for the same connection"));
   }
 
-  // A context for an event: derived from the last Request's context, with the same budget.
-  Context EventContext(Entry& entry) {
+  // A context for an event: derived from the last Request's context, with the same budget or
+  // `min_budget` when that is longer.
+  Context EventContext(Entry& entry, absl::Duration min_budget = absl::ZeroDuration()) {
     Context ctx = entry.event_ctx->Detached();
-    if (entry.budget != absl::InfiniteDuration()) ctx.set_deadline(ctx.Now() + entry.budget);
+    absl::Duration budget = std::max(entry.budget, min_budget);
+    if (budget != absl::InfiniteDuration()) ctx.set_deadline(ctx.Now() + budget);
     return ctx;
   }
 
   absl::Status FireRequest(Entry& entry, const EventOptions& options) {
     networkservice::NetworkServiceRequest request = entry.request;
     if (options.reselect) {
-      Context close_ctx = EventContext(entry);
+      Context close_ctx = EventContext(entry, options.min_budget);
+      close_ctx.values().Set(std::make_shared<Reselecting>());
       ScopedFactory scoped(close_ctx, entry.factory);
       connection::Connection old = request.connection();
       (void)entry.next->Close(close_ctx, old);  // best effort: the old path may be broken
@@ -266,7 +270,8 @@ struct Begin::Impl : std::enable_shared_from_this<Begin::Impl> {
       ip->clear_src_routes();
       ip->clear_dst_routes();
     }
-    Context ctx = EventContext(entry);
+    Context ctx = EventContext(entry, options.min_budget);
+    if (options.reselect) ctx.values().Set(std::make_shared<Reselecting>());
     ScopedFactory scoped(ctx, entry.factory);
     auto conn = entry.next->Request(ctx, request);
     if (!conn.ok()) return conn.status();
@@ -276,8 +281,8 @@ struct Begin::Impl : std::enable_shared_from_this<Begin::Impl> {
     return absl::OkStatus();
   }
 
-  absl::Status FireClose(Entry& entry) {
-    Context ctx = EventContext(entry);
+  absl::Status FireClose(Entry& entry, const EventOptions& options) {
+    Context ctx = EventContext(entry, options.min_budget);
     ScopedFactory scoped(ctx, entry.factory);
     connection::Connection conn = entry.request.connection();
     absl::Status status = entry.next->Close(ctx, conn);

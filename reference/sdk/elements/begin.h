@@ -31,6 +31,7 @@
 #include <functional>
 #include <memory>
 
+#include "absl/time/time.h"
 #include "reference/sdk/chain/chain.h"
 
 namespace nsmcert::sdk {
@@ -45,13 +46,23 @@ struct EventOptions {
   // context's addresses and routes are dropped too (the old endpoint's allocation); excluded
   // prefixes stay.
   bool reselect = false;
+  // The event gets at least this much time, even when the last Request had a shorter budget. A
+  // hop's own Close on expiry needs it: that Close must reach every later hop, and the caller's
+  // request timeout (1 s, say) says nothing about how long that takes.
+  absl::Duration min_budget = absl::ZeroDuration();
 };
+
+// Put into the context values of both halves of a reselect (the Close of the old path and the
+// Request that follows, fired with EventOptions::reselect), so that an element can tell that Close
+// from a final one: the connection is about to be requested again.
+struct Reselecting {};
 
 // Fires events for one connection from inside (or outside) the chain. Thread-safe.
 //
 // Events run synchronously on the calling thread once they hold the connection's executor, with a
 // context derived from the last successful Request's context (same clock, peer identity and
-// per-call values seen by begin; no metadata; the same time budget the Request had). Calling an
+// per-call values seen by begin; no metadata; the same time budget the Request had, or
+// EventOptions::min_budget when that is longer). Calling an
 // event from inside a call for the same connection would wait for itself; that is refused with
 // FAILED_PRECONDITION. Keep a std::weak_ptr when storing a factory beyond a call: it expires when
 // the connection is closed.

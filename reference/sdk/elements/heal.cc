@@ -14,12 +14,18 @@ struct Heal::Impl : std::enable_shared_from_this<Heal::Impl> {
     std::unique_ptr<ConnectionEventStream> stream;
     std::thread thread;
     std::atomic<bool> stopped{false};
-    std::unique_ptr<Timer> retry;  // guarded by Impl::mu
     void StopAndJoin() {
       stopped = true;
       stream->Cancel();
       if (thread.joinable()) thread.join();
     }
+  };
+
+  // A heal attempt waiting on the clock. Kept apart from the watcher: a reselect's Close stops the
+  // watcher, and the attempt must outlive that when the reselect's Request fails.
+  struct Pending {
+    std::unique_ptr<Timer> timer;
+    std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
   };
 
   Impl(ConnectionEventStreamOpener open, HealOptions options)
@@ -45,39 +51,61 @@ struct Heal::Impl : std::enable_shared_from_this<Heal::Impl> {
         if (event->type() == connection::DELETE || c.state() == connection::DOWN) broke = true;
       }
     }
-    ScheduleAttempt(watcher, clock, factory, conn, absl::ZeroDuration());
-  }
-
-  void ScheduleAttempt(const std::shared_ptr<Watcher>& watcher, Clock* clock,
-                       std::weak_ptr<EventFactory> factory, connection::Connection conn,
-                       absl::Duration delay) {
-    std::weak_ptr<Impl> weak_impl = weak_from_this();
-    std::weak_ptr<Watcher> weak_watcher = watcher;
+    // A watcher stopped meanwhile belongs to a connection that was closed or requested anew.
     std::lock_guard lock(mu);
     if (watcher->stopped) return;
-    watcher->retry = clock->AfterFunc(delay, [weak_impl, weak_watcher, clock, factory, conn] {
-      auto impl = weak_impl.lock();
-      auto watcher = weak_watcher.lock();
-      auto f = factory.lock();
-      if (impl == nullptr || watcher == nullptr || f == nullptr || watcher->stopped) return;
-      impl->Attempt(watcher, clock, f, conn);
-    });
+    ScheduleLocked(clock, factory, conn, absl::ZeroDuration(), /*reselect=*/false);
   }
 
-  void Attempt(const std::shared_ptr<Watcher>& watcher, Clock* clock,
-               const std::shared_ptr<EventFactory>& factory, const connection::Connection& conn) {
+  // Arms the next attempt for `conn`, replacing any pending one. `reselect` forces a reselect;
+  // otherwise the liveness probe decides. Nothing is armed once the connection was closed.
+  void ScheduleLocked(Clock* clock, std::weak_ptr<EventFactory> factory,
+                      const connection::Connection& conn, absl::Duration delay, bool reselect) {
+    if (destroyed) return;
+    auto& slot = pending[conn.id()];
+    if (slot != nullptr) {
+      slot->cancelled->store(true);
+      slot->timer->Stop();  // never waits: safe from inside that timer's own callback
+    }
+    slot = std::make_shared<Pending>();
+    std::weak_ptr<Impl> weak_impl = weak_from_this();
+    slot->timer = clock->AfterFunc(
+        delay, [weak_impl, clock, factory, conn, reselect, cancelled = slot->cancelled] {
+          if (cancelled->load()) return;
+          auto impl = weak_impl.lock();
+          auto f = factory.lock();
+          if (impl == nullptr || f == nullptr) return;
+          impl->Attempt(clock, f, conn, reselect, cancelled);
+        });
+  }
+
+  void Attempt(Clock* clock, const std::shared_ptr<EventFactory>& factory,
+               const connection::Connection& conn, bool reselect,
+               const std::shared_ptr<std::atomic<bool>>& cancelled) {
     ++attempts;
     EventOptions event;
-    event.reselect = !(options.liveness && options.liveness(conn));
-    // A successful Request passes through this element again and starts a new watcher (stopping
-    // this one); only a failure needs another try.
+    event.reselect = reselect || !(options.liveness && options.liveness(conn));
+    // Success passes this element's Request, which clears the pending attempt and watches anew.
+    // A failed reselect that reached this element has armed the next try already; re-arm here
+    // too for failures before it (both replace the same slot, so one try stays pending).
     if (factory->Request(event).ok()) return;
-    ScheduleAttempt(watcher, clock, factory, conn, options.retry_interval);
+    std::lock_guard lock(mu);
+    if (cancelled->load()) return;  // closed meanwhile, or a newer attempt took over
+    ScheduleLocked(clock, factory, conn, options.retry_interval, event.reselect);
+  }
+
+  void CancelPending(const std::string& id) {
+    std::lock_guard lock(mu);
+    auto it = pending.find(id);
+    if (it == pending.end()) return;
+    it->second->cancelled->store(true);
+    it->second->timer->Stop();
+    pending.erase(it);
   }
 
   // Detaches the watcher of `id` and stops it. Never called on that watcher's own thread: attempts
   // run on the clock.
-  void Stop(const std::string& id) {
+  void StopWatching(const std::string& id) {
     std::shared_ptr<Watcher> watcher;
     {
       std::lock_guard lock(mu);
@@ -86,7 +114,6 @@ struct Heal::Impl : std::enable_shared_from_this<Heal::Impl> {
       watcher = std::move(it->second);
       watchers.erase(it);
       watcher->stopped = true;
-      if (watcher->retry) watcher->retry->Stop();
     }
     watcher->StopAndJoin();
   }
@@ -96,6 +123,8 @@ struct Heal::Impl : std::enable_shared_from_this<Heal::Impl> {
   std::atomic<int> attempts{0};
   mutable std::mutex mu;
   std::map<std::string, std::shared_ptr<Watcher>> watchers;
+  std::map<std::string, std::shared_ptr<Pending>> pending;
+  bool destroyed = false;  // guarded by mu
 };
 
 Heal::Heal(ConnectionEventStreamOpener open, HealOptions options)
@@ -105,11 +134,14 @@ Heal::~Heal() {
   std::map<std::string, std::shared_ptr<Impl::Watcher>> all;
   {
     std::lock_guard lock(impl_->mu);
+    impl_->destroyed = true;
     all.swap(impl_->watchers);
-    for (auto& [id, watcher] : all) {
-      watcher->stopped = true;
-      if (watcher->retry) watcher->retry->Stop();
+    for (auto& [id, watcher] : all) watcher->stopped = true;
+    for (auto& [id, pending] : impl_->pending) {
+      pending->cancelled->store(true);
+      pending->timer->Stop();
     }
+    impl_->pending.clear();
   }
   for (auto& [id, watcher] : all) watcher->StopAndJoin();
 }
@@ -117,10 +149,23 @@ Heal::~Heal() {
 absl::StatusOr<connection::Connection> Heal::Request(Context& ctx,
                                                      networkservice::NetworkServiceRequest& request,
                                                      const NetworkServiceNext& next) {
+  const bool reselecting = ctx.values().Get<Reselecting>() != nullptr;
+  const std::string id = request.connection().id();
   auto conn = next.Request(ctx, request);
-  if (!conn.ok()) return conn;
-  auto url = ctx.values().Get<ClientUrl>();
   std::weak_ptr<EventFactory> factory = EventFactory::FromContext(ctx);
+  if (!conn.ok()) {
+    // Whoever started the reselect (this element, the data path monitor), its Close stopped the
+    // watcher: without a retry here the connection would stay broken.
+    if (reselecting && !factory.expired()) {
+      std::lock_guard lock(impl_->mu);
+      impl_->ScheduleLocked(&ctx.clock(), factory, request.connection(),
+                            impl_->options.retry_interval,
+                            /*reselect=*/true);
+    }
+    return conn;
+  }
+  impl_->CancelPending(id);
+  auto url = ctx.values().Get<ClientUrl>();
   const auto& path = conn->path();
   if (url == nullptr || url->url.empty() || factory.expired() ||
       path.index() >= static_cast<uint32_t>(path.path_segments_size())) {
@@ -128,7 +173,7 @@ absl::StatusOr<connection::Connection> Heal::Request(Context& ctx,
   }
   // Every successful Request (first, refresh, heal) watches afresh: a refresh after a break must
   // restart monitoring.
-  impl_->Stop(conn->id());
+  impl_->StopWatching(conn->id());
   connection::MonitorScopeSelector selector;
   const auto& own = path.path_segments(static_cast<int>(path.index()));
   auto* segment = selector.add_path_segments();
@@ -156,7 +201,9 @@ absl::StatusOr<connection::Connection> Heal::Request(Context& ctx,
 
 absl::Status Heal::Close(Context& ctx, connection::Connection& conn,
                          const NetworkServiceNext& next) {
-  impl_->Stop(conn.id());
+  // A reselect's Close ends the old path only: a pending or coming retry stays.
+  if (ctx.values().Get<Reselecting>() == nullptr) impl_->CancelPending(conn.id());
+  impl_->StopWatching(conn.id());
   return next.Close(ctx, conn);
 }
 
@@ -166,5 +213,10 @@ size_t Heal::watching() const {
 }
 
 int Heal::attempts() const { return impl_->attempts.load(); }
+
+size_t Heal::pending() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->pending.size();
+}
 
 }  // namespace nsmcert::sdk

@@ -14,7 +14,12 @@
 //   Request with mechanism and endpoint name cleared and state RESELECT_REQUESTED). A failed
 //   attempt is retried every `retry_interval` until one succeeds or the connection is closed. The
 //   attempt runs on the context's clock (a timer due at once), not on the monitor thread.
-// - Close stops following before the Close goes downstream.
+// - A reselect whose Request fails is retried the same way whoever fired it (this element, or
+//   another one such as a data-path check, through EventOptions::reselect): the pending attempt is
+//   kept per connection, apart from the monitor stream that the reselect's Close ends. Retries of
+//   a failed reselect reselect again.
+// - Close stops following before the Close goes downstream; a final Close (not the first half of
+//   a reselect, see begin's Reselecting) also drops the pending attempt.
 //
 // Threading: one monitor thread per followed connection, joined on Close and on destruction.
 //
@@ -56,6 +61,8 @@ class Heal final : public NetworkServiceElement {
   size_t watching() const;
   // Number of heal attempts fired so far (successful or not).
   int attempts() const;
+  // Number of connections with an attempt waiting on the clock.
+  size_t pending() const;
 
  private:
   struct Impl;

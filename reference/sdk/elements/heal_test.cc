@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <thread>
@@ -57,7 +58,8 @@ class HealTest : public ::testing::Test {
           return std::make_unique<FakeStream>(streams_.back());
         },
         std::move(options));
-    tail_->on_request = [this](Context&, networkservice::NetworkServiceRequest& request) {
+    tail_->on_request = [this](Context& ctx, networkservice::NetworkServiceRequest& request) {
+      factory_ = EventFactory::FromContext(ctx);
       if (fail_) return absl::UnavailableError("nsmgr down");
       request.mutable_connection()->mutable_mechanism()->set_type("KERNEL");
       request.mutable_connection()->set_network_service_endpoint_name("nse-1");
@@ -116,7 +118,8 @@ class HealTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  bool fail_ = false;
+  std::atomic<bool> fail_{false};
+  std::weak_ptr<EventFactory> factory_;  // of the connection, as the elements after heal see it
   std::mutex mu_;
   std::vector<connection::MonitorScopeSelector> selectors_;
   std::vector<std::shared_ptr<StreamState>> streams_;
@@ -204,6 +207,69 @@ TEST_F(HealTest, FailedAttemptsAreRetriedUntilOneSucceeds) {
   EXPECT_EQ(tail_->request_count(), 4u);
   clock_.Advance(absl::Seconds(10));
   EXPECT_EQ(heal_->attempts(), 3);  // healed: no more attempts
+}
+
+TEST_F(HealTest, AFailedReselectIsRetriedUntilItWorks) {
+  Build();  // no liveness probe: every break reselects
+  ASSERT_TRUE(Connect().ok());
+  fail_ = true;
+  Push(0, Down());
+  ASSERT_TRUE(WaitForPendingAttempt());
+  clock_.Advance(absl::ZeroDuration());
+  EXPECT_EQ(heal_->attempts(), 1);
+  // The reselect's Close ended the watcher, but the retry is kept.
+  EXPECT_EQ(heal_->watching(), 0u);
+  EXPECT_EQ(heal_->pending(), 1u);
+  clock_.Advance(absl::Milliseconds(200));
+  EXPECT_EQ(heal_->attempts(), 2);
+  fail_ = false;
+  clock_.Advance(absl::Milliseconds(200));
+  EXPECT_EQ(heal_->attempts(), 3);
+  EXPECT_EQ(heal_->pending(), 0u);
+  EXPECT_EQ(heal_->watching(), 1u);
+  auto requests = tail_->requests();
+  ASSERT_EQ(requests.size(), 4u);
+  for (size_t i = 1; i < requests.size(); ++i) {
+    EXPECT_EQ(requests[i].connection().state(), connection::RESELECT_REQUESTED) << i;
+  }
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_EQ(heal_->attempts(), 3);
+}
+
+TEST_F(HealTest, AReselectAnotherElementFiredIsRetriedToo) {
+  Build();
+  ASSERT_TRUE(Connect().ok());
+  auto factory = factory_.lock();
+  ASSERT_NE(factory, nullptr);
+  fail_ = true;
+  EventOptions reselect;
+  reselect.reselect = true;
+  EXPECT_FALSE(factory->Request(reselect).ok());  // e.g. the data-path check's reselect
+  EXPECT_EQ(heal_->pending(), 1u);
+  fail_ = false;
+  clock_.Advance(absl::Milliseconds(200));
+  EXPECT_EQ(heal_->pending(), 0u);
+  EXPECT_EQ(heal_->watching(), 1u);
+  ASSERT_EQ(tail_->request_count(), 3u);
+  EXPECT_EQ(tail_->requests()[2].connection().state(), connection::RESELECT_REQUESTED);
+}
+
+TEST_F(HealTest, AFinalCloseDropsAPendingRetry) {
+  Build();
+  auto conn = Connect();
+  ASSERT_TRUE(conn.ok());
+  fail_ = true;
+  EventOptions reselect;
+  reselect.reselect = true;
+  EXPECT_FALSE(factory_.lock()->Request(reselect).ok());
+  ASSERT_EQ(heal_->pending(), 1u);
+  Context ctx(clock_);
+  ASSERT_TRUE(chain_->Close(ctx, *conn).ok());
+  EXPECT_EQ(heal_->pending(), 0u);
+  const size_t requests = tail_->request_count();
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_EQ(tail_->request_count(), requests);
+  EXPECT_EQ(heal_->attempts(), 0);
 }
 
 TEST_F(HealTest, CloseStopsWatching) {

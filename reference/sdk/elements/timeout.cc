@@ -15,7 +15,7 @@ struct Timeout::Armed {
   std::shared_ptr<std::atomic<bool>> stale = std::make_shared<std::atomic<bool>>(false);
 };
 
-Timeout::Timeout() = default;
+Timeout::Timeout(TimeoutOptions options) : options_(options) {}
 
 Timeout::~Timeout() {
   std::lock_guard lock(mu_);
@@ -63,14 +63,16 @@ absl::StatusOr<std::shared_ptr<Timeout::Armed>> Timeout::Arm(Context& ctx,
   }
 
   auto armed = std::make_shared<Armed>();
-  armed->timer = ctx.clock().AfterFunc(*delay, [factory, stale = armed->stale] {
-    if (stale->load()) return;
-    if (auto f = factory.lock()) {
-      EventOptions options;
-      options.cancelled = [stale] { return stale->load(); };
-      (void)f->Close(options);
-    }
-  });
+  armed->timer = ctx.clock().AfterFunc(
+      *delay, [factory, stale = armed->stale, close_budget = options_.close_budget] {
+        if (stale->load()) return;
+        if (auto f = factory.lock()) {
+          EventOptions options;
+          options.cancelled = [stale] { return stale->load(); };
+          options.min_budget = close_budget;
+          (void)f->Close(options);
+        }
+      });
   return armed;
 }
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "reference/sdk/elements/begin.h"
 #include "reference/sdk/elements/test_elements.h"
 #include "reference/sdk/tools/go_time.h"
@@ -74,6 +77,59 @@ TEST_F(TimeoutTest, LeavesTheCallerTheTimeItsRequestHad) {
   clock_.Advance(absl::Minutes(10) - absl::Seconds(15) - absl::Milliseconds(1));
   EXPECT_EQ(tail_->close_count(), 0u);
   clock_.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(tail_->close_count(), 1u);
+}
+
+TEST_F(TimeoutTest, TheCloseItStartsGetsItsOwnBudgetNotTheRequests) {
+  std::vector<absl::Duration> budgets;
+  tail_->on_close = [&](Context& ctx, connection::Connection&) {
+    budgets.push_back(ctx.Remaining());
+    return absl::OkStatus();
+  };
+  Context ctx(clock_);
+  ctx.set_deadline(clock_.Now() + absl::Seconds(1));  // a client with a 1 s request timeout
+  auto request = RequestExpiringAt(clock_.Now() + absl::Minutes(10));
+  ASSERT_TRUE(chain_->Request(ctx, request).ok());
+  clock_.Advance(absl::Minutes(10));
+  ASSERT_EQ(budgets.size(), 1u);
+  EXPECT_EQ(budgets[0], TimeoutOptions().close_budget);
+}
+
+TEST(Timeout, TheCloseBudgetIsConfigurableAndALongerRequestBudgetWins) {
+  FakeClock clock;
+  for (absl::Duration request_budget : {absl::Seconds(1), absl::Seconds(90)}) {
+    TimeoutOptions options;
+    options.close_budget = absl::Seconds(40);
+    auto tail = std::make_shared<Recorder>();
+    absl::Duration seen;
+    tail->on_close = [&](Context& ctx, connection::Connection&) {
+      seen = ctx.Remaining();
+      return absl::OkStatus();
+    };
+    auto chain = MakeChain({std::make_shared<Begin>(), std::make_shared<Timeout>(options), tail});
+    Context ctx(clock);
+    ctx.set_deadline(clock.Now() + request_budget);
+    auto request = RequestExpiringAt(clock.Now() + absl::Minutes(10));
+    ASSERT_TRUE(chain->Request(ctx, request).ok());
+    clock.Advance(absl::Minutes(10));
+    ASSERT_EQ(tail->close_count(), 1u);
+    EXPECT_EQ(seen, std::max(request_budget, absl::Seconds(40)));
+  }
+}
+
+TEST_F(TimeoutTest, TheHopReleasesItsStateEvenWhenTheCloseDownstreamFails) {
+  tail_->on_close = [](Context&, connection::Connection&) {
+    return absl::DeadlineExceededError("next hop did not answer");
+  };
+  Context ctx(clock_);
+  auto request = RequestExpiringAt(clock_.Now() + absl::Minutes(10));
+  ASSERT_TRUE(chain_->Request(ctx, request).ok());
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(tail_->close_count(), 1u);
+  EXPECT_EQ(timeout_->armed(), 0u);
+  EXPECT_EQ(begin_->size(), 0u);
+  // Nothing fires again: the connection is gone at this hop.
+  clock_.Advance(absl::Minutes(20));
   EXPECT_EQ(tail_->close_count(), 1u);
 }
 
