@@ -134,9 +134,6 @@ absl::StatusOr<std::unique_ptr<NscClient>> NscClient::Create(NscOptions options)
       E<sdk::ConnectionMetadata>(),
       E<PathChangeLog>(),
   };
-  // Before everything a reselect's Close stops, so that a failed reselect is tried again.
-  c.reselect_retry_ = std::make_shared<ReselectRetry>(o.retry_interval);
-  elements.push_back(c.reselect_retry_);
   sdk::RefreshOptions refresh;
   refresh.retry_interval = o.retry_interval;
   elements.push_back(E<sdk::Refresh>(refresh));
@@ -210,7 +207,6 @@ absl::StatusOr<connection::Connection> NscClient::RequestUntilConnected(
 }
 
 absl::Status NscClient::Close(const connection::Connection& conn, absl::Duration timeout) {
-  reselect_retry_->ClosingByClient(conn.id());
   sdk::Context ctx(*options_.clock);
   ctx.set_deadline(ctx.Now() + timeout);
   connection::Connection closing = conn;

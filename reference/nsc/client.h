@@ -26,7 +26,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "reference/nsc/datapath_monitor.h"
-#include "reference/nsc/reselect_retry.h"
 #include "reference/sdk/chain/chain.h"
 #include "reference/sdk/chain/clock.h"
 #include "reference/sdk/elements/connection_event_stream.h"
@@ -96,7 +95,6 @@ class NscClient {
   const std::shared_ptr<sdk::NetworkServiceChain>& chain() const { return chain_; }
   const std::shared_ptr<sdk::Heal>& heal() const { return heal_; }
   const std::shared_ptr<DataPathMonitor>& data_path_monitor() const { return data_path_; }
-  const std::shared_ptr<ReselectRetry>& reselect_retry() const { return reselect_retry_; }
 
  private:
   NscClient() = default;
@@ -104,7 +102,6 @@ class NscClient {
   NscOptions options_;
   std::shared_ptr<sdk::Heal> heal_;
   std::shared_ptr<DataPathMonitor> data_path_;
-  std::shared_ptr<ReselectRetry> reselect_retry_;
   std::shared_ptr<sdk::NetworkServiceChain> chain_;
   std::mutex mu_;
   std::map<std::string, connection::Connection> requested_;  // by connection id

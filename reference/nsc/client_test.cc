@@ -323,7 +323,7 @@ TEST_F(NscClientTest, AFailedReselectIsRetriedUntilItWorks) {
   clock_.Advance(absl::Milliseconds(200));
   ASSERT_EQ(nsmgr_->request_count(), 4u);
   EXPECT_EQ(nsmgr_->last_request().state(), connection::RESELECT_REQUESTED);
-  EXPECT_EQ(client_->reselect_retry()->armed(), 0u);
+  EXPECT_EQ(client_->heal()->pending(), 0u);
   EXPECT_TRUE(WaitFor([&] { return StreamCount() == 2; })) << "healed: monitoring again";
   clock_.Advance(absl::Seconds(5));
   EXPECT_EQ(nsmgr_->request_count(), 4u);

@@ -8,8 +8,8 @@
 // - When a check fails, the connection is reselected once through begin's EventFactory (Close of
 //   the old path, then Request with mechanism and endpoint name cleared and state
 //   RESELECT_REQUESTED), on the clock (a timer due at once), never on the checking thread; no
-//   further check runs for that path. A reselect that fails is retried by ReselectRetry
-//   (reselect_retry.h), since its Close stops this element's checking.
+//   further check runs for that path. A reselect that fails is retried by sdk::Heal, which
+//   keeps retrying any failed reselect of the connection.
 // - Every successful Request (refresh, heal) checks the path it returned from then on; Close
 //   stops checking before the Close goes on.
 //
