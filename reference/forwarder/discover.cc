@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "reference/sdk/chain/subcall_deadline.h"
 #include "reference/sdk/grpc/channel_pool.h"
 #include "reference/sdk/tools/go_time.h"
 #include "reference/sdk/tools/match.h"
@@ -20,6 +21,25 @@ bool Expired(const registry::NetworkServiceEndpoint& nse, absl::Time now) {
   return at.ok() && *at <= now;
 }
 
+// The URL of the endpoint a connection reached, kept in its server-side connection metadata so
+// that a Close reaches it without a registry lookup (which a loaded node may not finish in time).
+struct EndpointUrl {
+  std::string url;
+};
+
+void RememberEndpointUrl(Context& ctx) {
+  auto metadata = ctx.connection_metadata(/*client_side=*/false);
+  auto url = ctx.values().Get<sdk::ClientUrl>();
+  if (metadata == nullptr || url == nullptr || url->url.empty()) return;
+  metadata->Set(std::make_shared<EndpointUrl>(EndpointUrl{url->url}));
+}
+
+std::string RememberedEndpointUrl(const Context& ctx) {
+  auto metadata = ctx.connection_metadata(/*client_side=*/false);
+  auto remembered = metadata ? metadata->Get<EndpointUrl>() : nullptr;
+  return remembered ? remembered->url : "";
+}
+
 absl::Status Annotate(const absl::Status& status, const std::string& what) {
   return absl::Status(status.code(), absl::StrCat(what, ": ", status.message()));
 }
@@ -34,11 +54,7 @@ Discover::Discover(std::shared_ptr<sdk::NsRegistryElement> ns_registry,
 
 Context Discover::RegistryContext(const Context& ctx) const {
   Context call(ctx.clock());
-  absl::Time deadline = ctx.deadline();
-  if (options_.registry_call_timeout > absl::ZeroDuration()) {
-    deadline = std::min(deadline, ctx.Now() + options_.registry_call_timeout);
-  }
-  call.set_deadline(deadline);
+  call.set_deadline(sdk::SubcallDeadline(ctx, options_.registry_call_timeout));
   return call;
 }
 
@@ -126,7 +142,9 @@ absl::StatusOr<connection::Connection> Discover::Request(
     auto nse = FindEndpoint(ctx, conn.network_service_endpoint_name());
     if (!nse.ok()) return nse.status();
     ctx.values().Set(std::make_shared<sdk::ClientUrl>(sdk::ClientUrl{nse->url()}));
-    return next.Request(ctx, request);
+    auto result = next.Request(ctx, request);
+    if (result.ok()) RememberEndpointUrl(ctx);
+    return result;
   }
   auto service = FindService(ctx, conn.network_service(), conn.payload());
   if (!service.ok()) return service.status();
@@ -137,12 +155,18 @@ absl::StatusOr<connection::Connection> Discover::Request(
   candidates->network_service = *std::move(service);
   candidates->endpoints = *std::move(endpoints);
   ctx.values().Set(std::move(candidates));
-  return next.Request(ctx, request);
+  auto result = next.Request(ctx, request);
+  if (result.ok()) RememberEndpointUrl(ctx);  // round_robin's choice
+  return result;
 }
 
 absl::Status Discover::Close(Context& ctx, connection::Connection& conn,
                              const sdk::NetworkServiceNext& next) {
   if (auto url = ctx.values().Get<sdk::ClientUrl>(); url != nullptr && !url->url.empty()) {
+    return next.Close(ctx, conn);
+  }
+  if (std::string url = RememberedEndpointUrl(ctx); !url.empty()) {
+    ctx.values().Set(std::make_shared<sdk::ClientUrl>(sdk::ClientUrl{url}));
     return next.Close(ctx, conn);
   }
   // Close always continues: the elements after this one must release what they hold even when

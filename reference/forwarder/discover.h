@@ -12,13 +12,17 @@
 //   Candidates{service, endpoints} goes into the context's values for round_robin. NOT_FOUND
 //   "network service <name> is not found", or NOT_FOUND "network service endpoint candidates not
 //   found" (the words upstream uses) when nothing matches.
-// Guarantees on Close: the endpoint named by the connection is looked up by name and ClientUrl is
-// set to its URL; when it cannot be found (the endpoint is gone) the Close still continues, without
-// a ClientUrl, so that every element after this one releases what it holds.
+// - After a successful Request the chosen endpoint's URL is remembered for the connection (its
+//   server-side connection metadata).
+// Guarantees on Close: ClientUrl is the remembered URL, without a registry lookup; when there is
+// none (this process did not serve the Request) the endpoint named by the connection is looked up
+// by name and ClientUrl is set to its URL; when it cannot be found (the endpoint is gone) the Close
+// still continues, without a ClientUrl, so that every element after this one releases what it
+// holds.
 //
-// Registry calls run on a fresh Context (same clock, the request's deadline, shortened to
-// `registry_call_timeout` when that is set) through the given registry elements, which end in a
-// gRPC client toward the nsmgr (registry_client.h) or, in tests, in fakes.
+// Registry calls run on a fresh Context (same clock) with the deadline of SubcallDeadline (a third
+// of what the request has left, at least `registry_call_timeout`) through the given registry
+// elements, which end in a gRPC client toward the nsmgr (registry_client.h) or, in tests, in fakes.
 //
 // Chain placement: the forwarder's server chain after trimpath, before round_robin.
 // Threading: thread-safe if the registry elements are.
@@ -43,7 +47,8 @@ struct Candidates {
 };
 
 struct DiscoverOptions {
-  // Upper bound for each registry call; zero = only the request's own deadline.
+  // NSM_DIAL_TIMEOUT: the least time each registry call gets (a third of the request's remaining
+  // time when that is longer; never more than the request has); zero = the request's deadline.
   absl::Duration registry_call_timeout = absl::ZeroDuration();
 };
 

@@ -5,6 +5,8 @@
 
 #include "reference/forwarder/testing.h"
 #include "reference/sdk/chain/clock.h"
+#include "reference/sdk/elements/begin.h"
+#include "reference/sdk/elements/metadata.h"
 #include "reference/sdk/grpc/channel_pool.h"
 #include "reference/sdk/tools/go_time.h"
 
@@ -167,6 +169,43 @@ TEST_F(DiscoverTest, CloseReachesTheEndpointByName) {
   EXPECT_TRUE(chain_->Close(ctx, conn).ok());
   ASSERT_EQ(sink_->closes().size(), 1u);
   EXPECT_EQ(sink_->closes()[0].second, "unix:///nse.sock");
+}
+
+TEST_F(DiscoverTest, CloseReachesTheEndpointARequestReachedWithoutALookup) {
+  // With the connection's metadata, as in the forwarder's chain.
+  auto chain = Chain({std::make_shared<sdk::Begin>(), std::make_shared<sdk::ConnectionMetadata>(),
+                      std::make_shared<Discover>(ns_registry_, nse_registry_), sink_});
+  nse_registry_->Add(Nse("nse-1", "svc", "unix:///nse.sock"));
+  auto request = Request("svc");
+  request.mutable_connection()->set_network_service_endpoint_name("nse-1");
+  sdk::Context ctx(clock_);
+  auto conn = chain->Request(ctx, request);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  const int finds = nse_registry_->finds();
+  // The registry cannot answer any more (a saturated node); the Close still reaches the endpoint.
+  nse_registry_->FailFinds(true);
+  sdk::Context close_ctx(clock_);
+  EXPECT_TRUE(chain->Close(close_ctx, *conn).ok());
+  EXPECT_EQ(nse_registry_->finds(), finds);
+  ASSERT_EQ(sink_->closes().size(), 1u);
+  EXPECT_EQ(sink_->closes()[0].second, "unix:///nse.sock");
+}
+
+TEST_F(DiscoverTest, RegistryLookupsGetAThirdOfTheRequestsTimeAtLeastTheFloor) {
+  DiscoverOptions options;
+  options.registry_call_timeout = absl::Milliseconds(750);
+  std::vector<absl::Duration> budgets;
+  nse_registry_->on_find = [&](const sdk::Context& call) { budgets.push_back(call.Remaining()); };
+  auto chain = Chain({std::make_shared<Discover>(ns_registry_, nse_registry_, options), sink_});
+  nse_registry_->Add(Nse("nse-1", "svc", "unix:///nse.sock"));
+  for (absl::Duration budget : {absl::Seconds(120), absl::Seconds(1)}) {
+    auto request = Request("svc");
+    request.mutable_connection()->set_network_service_endpoint_name("nse-1");
+    sdk::Context ctx(clock_);
+    ctx.set_deadline(clock_.Now() + budget);
+    ASSERT_TRUE(chain->Request(ctx, request).ok());
+  }
+  EXPECT_THAT(budgets, ::testing::ElementsAre(absl::Seconds(40), absl::Milliseconds(750)));
 }
 
 TEST_F(DiscoverTest, CloseContinuesWhenTheEndpointIsGone) {

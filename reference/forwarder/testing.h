@@ -64,6 +64,7 @@ class FakeNseRegistry : public sdk::NseRegistryElement {
     {
       std::lock_guard lock(mu_);
       ++finds_;
+      if (on_find) on_find(ctx);
       if (fail_finds_) return absl::UnavailableError("fake registry: find refused");
       for (const auto& e : entries_) {
         if (sdk::tools::MatchNetworkServiceEndpointQuery(query.network_service_endpoint(), e)) {
@@ -151,6 +152,9 @@ class FakeNseRegistry : public sdk::NseRegistryElement {
     std::lock_guard lock(mu_);
     fail_registers_ = n;
   }
+  // Sees the context of every Find (its deadline, say). Set before calls start.
+  std::function<void(const sdk::Context&)> on_find;
+
   void FailFinds(bool fail) {
     std::lock_guard lock(mu_);
     fail_finds_ = fail;

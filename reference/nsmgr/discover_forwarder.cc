@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "reference/sdk/chain/subcall_deadline.h"
 #include "reference/sdk/daemon/log.h"
 #include "reference/sdk/elements/updatetoken.h"
 #include "reference/sdk/grpc/channel_pool.h"
@@ -13,25 +14,27 @@
 namespace nsmcert::nsmgr {
 namespace {
 
-// The forwarder a connection went through, kept in its server-side connection metadata.
-struct ForwarderName {
-  std::string name;
+// The forwarder a connection went through (its registration as found), kept in the connection's
+// server-side metadata: its name makes refreshes sticky, its URL lets a Close reach it without a
+// registry lookup (which a loaded node may not finish in time).
+struct RememberedForwarderEntry {
+  registry::NetworkServiceEndpoint forwarder;
 };
 
-std::shared_ptr<ForwarderName> Remembered(const sdk::Context& ctx) {
+std::shared_ptr<RememberedForwarderEntry> Remembered(const sdk::Context& ctx) {
   auto metadata = ctx.connection_metadata(/*client_side=*/false);
-  return metadata ? metadata->Get<ForwarderName>() : nullptr;
+  return metadata ? metadata->Get<RememberedForwarderEntry>() : nullptr;
 }
 
-void Remember(const sdk::Context& ctx, const std::string& name) {
+void Remember(const sdk::Context& ctx, const registry::NetworkServiceEndpoint& forwarder) {
   if (auto metadata = ctx.connection_metadata(/*client_side=*/false)) {
-    metadata->Set(std::make_shared<ForwarderName>(ForwarderName{name}));
+    metadata->Set(std::make_shared<RememberedForwarderEntry>(RememberedForwarderEntry{forwarder}));
   }
 }
 
 void Forget(const sdk::Context& ctx) {
   if (auto metadata = ctx.connection_metadata(/*client_side=*/false)) {
-    metadata->Erase<ForwarderName>();
+    metadata->Erase<RememberedForwarderEntry>();
   }
 }
 
@@ -74,16 +77,12 @@ DiscoverForwarder::DiscoverForwarder(std::shared_ptr<sdk::NsRegistryElement> ns_
 
 std::string DiscoverForwarder::RememberedForwarder(const sdk::Context& ctx) {
   auto remembered = Remembered(ctx);
-  return remembered ? remembered->name : "";
+  return remembered ? remembered->forwarder.name() : "";
 }
 
 sdk::Context DiscoverForwarder::RegistryContext(const sdk::Context& ctx) const {
   sdk::Context registry_ctx(ctx.clock());
-  absl::Time deadline = ctx.deadline();
-  if (options_.registry_call_timeout > absl::ZeroDuration()) {
-    deadline = std::min(deadline, ctx.Now() + options_.registry_call_timeout);
-  }
-  registry_ctx.set_deadline(deadline);
+  registry_ctx.set_deadline(sdk::SubcallDeadline(ctx, options_.registry_call_timeout));
   return registry_ctx;
 }
 
@@ -175,7 +174,7 @@ absl::StatusOr<connection::Connection> DiscoverForwarder::Request(
     networkservice::NetworkServiceRequest attempt = request;
     auto result = next.Request(ctx, attempt);
     if (result.ok()) {
-      Remember(ctx, forwarder.name());
+      Remember(ctx, forwarder);
       return result;
     }
     NSM_LOG(kWarn) << "forwarder " << forwarder.name() << " (" << forwarder.url()
@@ -190,10 +189,16 @@ absl::StatusOr<connection::Connection> DiscoverForwarder::Request(
 
 absl::Status DiscoverForwarder::Close(sdk::Context& ctx, connection::Connection& conn,
                                       const sdk::NetworkServiceNext& next) {
-  std::string name = RememberedForwarder(ctx);
-  if (name.empty()) name = NextSegmentName(conn);
   std::optional<registry::NetworkServiceEndpoint> forwarder;
-  if (!name.empty()) {
+  std::string name;
+  if (auto remembered = Remembered(ctx); remembered != nullptr) {
+    forwarder = remembered->forwarder;
+    name = forwarder->name();
+  } else {
+    // Not requested through this process (it restarted): the path names the forwarder.
+    name = NextSegmentName(conn);
+  }
+  if (!forwarder && !name.empty()) {
     auto found = FindForwarders(ctx, name, /*any_service=*/true);
     if (!found.ok()) {
       NSM_LOG(kWarn) << "close " << conn.id() << ": " << found.status();
@@ -203,7 +208,13 @@ absl::Status DiscoverForwarder::Close(sdk::Context& ctx, connection::Connection&
   }
   if (forwarder) {
     Target(ctx, *forwarder);
-    return next.Close(ctx, conn);
+    absl::Status status = next.Close(ctx, conn);
+    if (status.code() != absl::StatusCode::kUnavailable) return status;
+    // The forwarder is gone (it holds nothing any more); everything after this element released
+    // its state on the way.
+    NSM_LOG(kInfo) << "close " << conn.id() << ": forwarder " << name << " unreachable ("
+                   << status.message() << "), closed at this hop only";
+    return absl::OkStatus();
   }
   // Nothing beyond this hop can be told; the elements after this one still release their state.
   ctx.values().Erase<sdk::ClientUrl>();

@@ -12,23 +12,25 @@
 //   the first fitting match's metadata labels, {"p2p": "true"} when it has none, fall-through).
 //   None: NOT_FOUND "no forwarder candidates found for network service <name>", or UNAVAILABLE
 //   "forwarder <name> is not available" when a remembered forwarder is gone.
-// - Stickiness: the chosen forwarder's name is remembered for the connection (in its server-side
-//   connection metadata) and queried by name on every later Request. A request in state
+// - Stickiness: the chosen forwarder's registration is remembered for the connection (in its
+//   server-side connection metadata) and queried by name on every later Request. A request in state
 //   RESELECT_REQUESTED forgets it first. Without a remembered name, the candidate named at
 //   path_segments[index+1] (the path an earlier run of this nsmgr built) is tried first.
 // - Candidates are tried in order, each with a fresh copy of the request, ClientUrl = its URL and
 //   NextHopIdentity = the first path id of its registration (the forwarder's SPIFFE ID, for the
 //   `aud` of the token this hop presents to it). The first success wins; if all fail, the error
 //   names every forwarder tried and keeps the code of the last failure.
-// Guarantees on Close: the forwarder (remembered, else the name at path_segments[index+1]) is
-// looked up by name and own URL and the Close goes to it. When it cannot be found (it is gone),
+// Guarantees on Close: the Close goes to the remembered forwarder's URL, without a registry
+// lookup. When this process never requested the connection (it restarted), the forwarder named
+// at path_segments[index+1] is looked up by name and own URL. When it cannot be found or reached
+// (UNAVAILABLE: it is gone),
 // the Close still runs the rest of the chain so that everything after this element releases what
 // it holds, and then returns OK: there is no forwarder left to tell.
 //
-// Registry calls run on a fresh Context (same clock, the request's deadline, shortened to
-// `registry_call_timeout` when that is set) through the given registry elements: the nsmgr's own
-// NS chain and its local_bypass + proxy part of the NSE chain, so forwarder URLs come back as the
-// real local URLs.
+// Registry calls run on a fresh Context (same clock) with the deadline of SubcallDeadline (a third
+// of what the request has left, at least `registry_call_timeout`) through the given registry
+// elements: the nsmgr's own NS chain and its local_bypass + proxy part of the NSE chain, so
+// forwarder URLs come back as the real local URLs.
 //
 // Chain placement: the nsmgr's server chain after metadata (the remembered name lives there),
 // trimpath and clientinfo (labels feed the match), before the client chain that connects to the
@@ -51,7 +53,8 @@ namespace nsmcert::nsmgr {
 struct DiscoverForwarderOptions {
   // NSM_FORWARDER_NETWORK_SERVICE_NAME.
   std::string forwarder_service_name = "forwarder";
-  // Upper bound for each registry call; zero = only the request's own deadline.
+  // NSM_DIAL_TIMEOUT: the least time each registry call gets (a third of the request's remaining
+  // time when that is longer; never more than the request has); zero = the request's deadline.
   absl::Duration registry_call_timeout = absl::ZeroDuration();
 };
 

@@ -35,6 +35,7 @@ class FakeForwarders : public sdk::NetworkServiceElement {
     const std::string url = Url(ctx);
     closes.push_back(url);
     if (url.empty()) return absl::FailedPreconditionError("connect: no client URL");
+    if (failing.contains(url)) return absl::UnavailableError("forwarder down");
     return next.Close(ctx, conn);
   }
 
@@ -287,12 +288,72 @@ TEST_F(DiscoverForwarderTest, CloseFindsTheForwarderFromThePathAfterARestart) {
 TEST_F(DiscoverForwarderTest, CloseWithTheForwarderGoneStillRunsTheRestAndSucceeds) {
   AddService("icmp");
   AddForwarder("fwd-a", {{"p2p", "true"}});
-  auto conn = Send(MakeRequest());
-  ASSERT_TRUE(conn.ok());
-  RemoveForwarder("fwd-a");
-  EXPECT_TRUE(Close(*conn).ok());
+  AddForwarder("fwd-b", {{"p2p", "true"}});
+  // A Close this process did not see the Request for: the path names fwd-b, which is gone.
+  connection::Connection conn;
+  conn.set_id("conn-1");
+  conn.mutable_path()->set_index(1);
+  for (const char* name : {"nsc", "nsmgr", "fwd-b", "nse"}) {
+    conn.mutable_path()->add_path_segments()->set_name(name);
+  }
+  RemoveForwarder("fwd-b");
+  EXPECT_TRUE(Close(conn).ok());
   // The rest of the chain saw the Close, without a URL to go to.
   EXPECT_EQ(forwarders_->closes, std::vector<std::string>{""});
+}
+
+TEST_F(DiscoverForwarderTest, CloseReachesTheRememberedForwarderWithoutTheRegistry) {
+  AddService("icmp");
+  AddForwarder("fwd-a", {{"p2p", "true"}});
+  auto conn = Send(MakeRequest());
+  ASSERT_TRUE(conn.ok());
+  // Gone from the registry (or the registry too slow to answer): the Close still reaches it.
+  RemoveForwarder("fwd-a");
+  EXPECT_TRUE(Close(*conn).ok());
+  EXPECT_EQ(forwarders_->closes, std::vector<std::string>{UrlOf("fwd-a")});
+}
+
+TEST_F(DiscoverForwarderTest, AnUnreachableRememberedForwarderIsClosedAtThisHopOnly) {
+  AddService("icmp");
+  AddForwarder("fwd-a", {{"p2p", "true"}});
+  auto conn = Send(MakeRequest());
+  ASSERT_TRUE(conn.ok());
+  forwarders_->failing = {UrlOf("fwd-a")};
+  EXPECT_TRUE(Close(*conn).ok());
+  EXPECT_EQ(forwarders_->closes, std::vector<std::string>{UrlOf("fwd-a")});
+}
+
+// Sees the deadline of every NS Find.
+class FindDeadlines : public sdk::NsRegistryElement {
+ public:
+  absl::Status Find(sdk::Context& ctx, const registry::NetworkServiceQuery& query,
+                    sdk::NsFindSink& sink, const sdk::NsRegistryNext& next) override {
+    seen.push_back(ctx.Remaining());
+    return next.Find(ctx, query, sink);
+  }
+  std::vector<absl::Duration> seen;
+};
+
+TEST_F(DiscoverForwarderTest, RegistryCallsGetAThirdOfTheRequestsTimeAtLeastTheFloor) {
+  DiscoverForwarderOptions options;
+  options.registry_call_timeout = absl::Milliseconds(750);
+  auto deadlines = std::make_shared<FindDeadlines>();
+  discover_ = std::make_shared<DiscoverForwarder>(
+      *sdk::NsRegistryChain::Make({deadlines, ns_store_}),
+      *sdk::NseRegistryChain::Make({bypass_, nse_store_}), own_url_, options);
+  chain_ = *sdk::NetworkServiceChain::Make(
+      {std::make_shared<sdk::ConnectionMetadata>(), discover_, forwarders_});
+  AddService("icmp");
+  AddForwarder("fwd-a", {{"p2p", "true"}});
+  for (absl::Duration budget : {absl::Seconds(120), absl::Seconds(1)}) {
+    sdk::Context ctx(clock_);
+    ctx.set_deadline(clock_.Now() + budget);
+    auto request = MakeRequest();
+    request.mutable_connection()->set_id("conn-" + absl::FormatDuration(budget));
+    ASSERT_TRUE(chain_->Request(ctx, request).ok());
+  }
+  EXPECT_EQ(deadlines->seen,
+            (std::vector<absl::Duration>{absl::Seconds(40), absl::Milliseconds(750)}));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "reference/sdk/registry/call_preparation.h"
 
+#include <grpcpp/channel.h>
+
 #include "absl/strings/str_cat.h"
 #include "nsmcert/api/constants.h"
 #include "reference/sdk/tools/go_time.h"
@@ -24,9 +26,18 @@ RegistryCallPreparation<Types>::RegistryCallPreparation(std::string url,
 template <typename Types>
 void RegistryCallPreparation<Types>::RedialOn(const absl::Status& status) const {
   if (channels_ == nullptr) return;
-  if (status.code() == absl::StatusCode::kUnavailable ||
-      status.code() == absl::StatusCode::kDeadlineExceeded) {
+  if (status.code() == absl::StatusCode::kUnavailable) {
     channels_->Forget(url_);
+    return;
+  }
+  // A deadline alone says nothing about the nsmgr: on a saturated node a healthy channel times out
+  // too, and dialling anew would only add work. Only a channel that failed to connect is dropped.
+  if (status.code() == absl::StatusCode::kDeadlineExceeded) {
+    auto channel = channels_->Get(url_);
+    if (channel.ok() &&
+        (*channel)->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+      channels_->Forget(url_);
+    }
   }
 }
 

@@ -7,9 +7,9 @@
 // earlier pair; and, for Register and Unregister, the registry `path` metadata
 // {"Index":0,"PathSegments":[{"token":<that token>}]} (spec §8.5), which the nsmgr extends (a Find
 // carries no path). A signing error fails the call before anything is sent. A call that fails
-// with UNAVAILABLE or DEADLINE_EXCEEDED drops the nsmgr's cached channel from `channels` (when
-// given), so the next attempt dials afresh instead of waiting out gRPC's reconnect backoff after
-// an nsmgr restart.
+// with UNAVAILABLE, or with DEADLINE_EXCEEDED on a channel in TRANSIENT_FAILURE, drops the nsmgr's
+// cached channel from `channels` (when given), so the next attempt dials afresh instead of waiting
+// out gRPC's reconnect backoff after an nsmgr restart. A deadline on a working channel keeps it.
 //
 // Chain placement: first in a registry client chain, right before the gRPC registry client.
 // Threading: thread-safe if the signer is.

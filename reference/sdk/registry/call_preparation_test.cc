@@ -118,5 +118,15 @@ TEST_F(RegistryCallPreparationTest, AnUnreachableNsmgrIsDialledAfresh) {
   EXPECT_NE(before, *channels_->Get(kNsmgr));
 }
 
+TEST_F(RegistryCallPreparationTest, ADeadlineOnAChannelThatIsNotFailingKeepsIt) {
+  auto chain = Chain(signer_);
+  auto before = *channels_->Get(kNsmgr);  // never connected: IDLE
+  wire_->status = absl::DeadlineExceededError("the nsmgr is busy");
+  registry::NetworkServiceEndpoint nse;
+  sdk::Context ctx;
+  EXPECT_FALSE(chain->Register(ctx, nse).ok());
+  EXPECT_EQ(before, *channels_->Get(kNsmgr));
+}
+
 }  // namespace
 }  // namespace nsmcert::sdk
