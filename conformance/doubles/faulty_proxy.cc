@@ -41,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "conformance/doubles/proxy_support.h"
 #include "connection.grpc.pb.h"
 #include "grpc_health.grpc.pb.h"
 #include "networkservice.grpc.pb.h"
@@ -48,13 +49,15 @@
 
 namespace {
 
-using grpc::health::v1::HealthCheckRequest;
-using grpc::health::v1::HealthCheckResponse;
+using nsmcert::doubles::Backend;
+using nsmcert::doubles::ForwardedCall;
+using nsmcert::doubles::GrpcTarget;
+using nsmcert::doubles::HealthService;
+using nsmcert::doubles::IsServingUrl;
+using nsmcert::doubles::ReturnPathHeader;
 
 constexpr std::string_view kNetworkService = "networkservice.NetworkService";
 constexpr std::string_view kMonitorService = "connection.MonitorConnection";
-// Metadata a caller sends that the next hop must see (spec §2.3, §8.5).
-constexpr const char* kForwardedKeys[] = {"nsm-client-token", "nsm-client-token-expires", "path"};
 
 struct Faults {
   bool wrong_vni = false;
@@ -66,29 +69,6 @@ struct Urls {
   std::string proxy;    // what peers dial
   std::string backend;  // where the backend listens
 };
-
-std::string TargetOf(const std::string& url) {
-  if (url.rfind("tcp://", 0) == 0) return url.substr(6);
-  return url;
-}
-
-std::unique_ptr<grpc::ClientContext> ForwardedCall(const grpc::ServerContext& server) {
-  std::unique_ptr<grpc::ClientContext> call = grpc::ClientContext::FromServerContext(server);
-  for (const char* key : kForwardedKeys) {
-    auto range = server.client_metadata().equal_range(key);
-    for (auto it = range.first; it != range.second; ++it) {
-      call->AddMetadata(key, std::string(it->second.data(), it->second.size()));
-    }
-  }
-  return call;
-}
-
-void ReturnPathHeader(const grpc::ClientContext& backend, grpc::ServerContext& server) {
-  auto range = backend.GetServerInitialMetadata().equal_range("path");
-  for (auto it = range.first; it != range.second; ++it) {
-    server.AddInitialMetadata("path", std::string(it->second.data(), it->second.size()));
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // What peers call: forwarded to the backend, with the fault applied to Request replies.
@@ -269,69 +249,6 @@ class NsRegistryProxy final : public registry::NetworkServiceRegistry::Service {
 
 // NOT_SERVING until the backend is healthy (the proxy already serves the backend's own
 // registration calls then), SERVING after.
-class HealthService final : public grpc::health::v1::Health::Service {
- public:
-  void SetReady() { ready_ = true; }
-
-  grpc::Status Check(grpc::ServerContext*, const HealthCheckRequest* request,
-                     HealthCheckResponse* response) override {
-    const std::string& service = request->service();
-    if (!service.empty() && service != kNetworkService && service != kMonitorService &&
-        service != "registry.NetworkServiceEndpointRegistry" &&
-        service != "registry.NetworkServiceRegistry") {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service");
-    }
-    response->set_status(ready_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
-    return grpc::Status::OK;
-  }
-
- private:
-  std::atomic<bool> ready_{false};
-};
-
-// ---------------------------------------------------------------------------------------------
-// The backend process
-
-pid_t StartBackend(const std::string& path, const Urls& urls) {
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid != 0) return pid;
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(127);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  setenv("NSM_LISTEN_ON", urls.backend.c_str(), 1);
-  setenv("NSM_CONNECT_TO", urls.proxy.c_str(), 1);
-  unsetenv("NSMCERT_LISTEN_REPORT");
-  execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
-  std::fprintf(stderr, "nsmcert-faulty-proxy: cannot run the backend %s: %s\n", path.c_str(),
-               std::strerror(errno));
-  _exit(127);
-}
-
-// The backend listens once its NetworkService reports SERVING. It registers itself through this
-// proxy, so the proxy must already serve the registry while this waits.
-bool BackendHealthy(const std::string& url, pid_t backend, std::chrono::seconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (waitpid(backend, nullptr, WNOHANG) == backend) return false;
-    auto stub = grpc::health::v1::Health::NewStub(
-        grpc::CreateChannel(TargetOf(url), grpc::InsecureChannelCredentials()));
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-    HealthCheckRequest request;
-    request.set_service(std::string(kNetworkService));
-    HealthCheckResponse response;
-    if (stub->Check(&context, request, &response).ok() &&
-        response.status() == HealthCheckResponse::SERVING) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 int Usage(std::string_view problem) {
   std::cerr << "nsmcert-faulty-proxy: " << problem
             << "\nusage: nsmcert-faulty-proxy --listen URL --connect-to URL --backend PATH "
@@ -379,7 +296,7 @@ int main(int argc, char** argv) {
     return Usage("--listen, --connect-to, --backend and --work-dir are required");
   }
   for (const std::string& url : {listen, connect_to}) {
-    if (url.rfind("unix:///", 0) != 0 && url.rfind("tcp://", 0) != 0) {
+    if (!IsServingUrl(url)) {
       return Usage("\"" + url + "\" is neither unix:///path nor tcp://host:port");
     }
   }
@@ -398,17 +315,19 @@ int main(int argc, char** argv) {
   grpc::ChannelArguments arguments;
   arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-  auto backend_channel = grpc::CreateCustomChannel(TargetOf(urls.backend),
+  auto backend_channel = grpc::CreateCustomChannel(GrpcTarget(urls.backend),
                                                    grpc::InsecureChannelCredentials(), arguments);
-  auto nsmgr_channel = grpc::CreateCustomChannel(TargetOf(connect_to),
+  auto nsmgr_channel = grpc::CreateCustomChannel(GrpcTarget(connect_to),
                                                  grpc::InsecureChannelCredentials(), arguments);
   NetworkServiceProxy network_service(backend_channel, faults);
   MonitorProxy monitor(backend_channel);
   NseRegistryProxy nse_registry(nsmgr_channel, urls);
   NsRegistryProxy ns_registry(nsmgr_channel);
-  HealthService health;
+  HealthService health({std::string(kNetworkService), std::string(kMonitorService),
+                        "registry.NetworkServiceEndpointRegistry",
+                        "registry.NetworkServiceRegistry"});
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(TargetOf(listen), grpc::InsecureServerCredentials());
+  builder.AddListeningPort(GrpcTarget(listen), grpc::InsecureServerCredentials());
   builder.RegisterService(&network_service);
   builder.RegisterService(&monitor);
   builder.RegisterService(&nse_registry);
@@ -420,16 +339,18 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  const pid_t backend = StartBackend(backend_path, urls);
-  if (backend < 0) {
+  // The backend registers itself through this proxy, so the proxy serves the registry already.
+  Backend backend("nsmcert-faulty-proxy", backend_path,
+                  {{"NSM_LISTEN_ON", urls.backend},
+                   {"NSM_CONNECT_TO", urls.proxy},
+                   {"NSMCERT_LISTEN_REPORT", ""}});
+  if (backend.pid() < 0) {
     std::cerr << "nsmcert-faulty-proxy: fork: " << std::strerror(errno) << "\n";
     return 1;
   }
-  if (!BackendHealthy(urls.backend, backend, std::chrono::seconds(20))) {
+  if (!backend.WaitHealthy(urls.backend, std::string(kNetworkService), std::chrono::seconds(20))) {
     std::cerr << "nsmcert-faulty-proxy: the backend " << backend_path
               << " did not become healthy on " << urls.backend << "\n";
-    kill(backend, SIGKILL);
-    waitpid(backend, nullptr, 0);
     return 1;
   }
   health.SetReady();
@@ -443,8 +364,7 @@ int main(int argc, char** argv) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  kill(backend, SIGTERM);
-  waitpid(backend, nullptr, 0);
+  backend.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   return 0;
 }

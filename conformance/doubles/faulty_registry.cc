@@ -35,50 +35,26 @@
 #include <thread>
 #include <vector>
 
+#include "conformance/doubles/proxy_support.h"
 #include "grpc_health.grpc.pb.h"
 #include "registry.grpc.pb.h"
 
 namespace {
 
-using grpc::health::v1::HealthCheckRequest;
-using grpc::health::v1::HealthCheckResponse;
+using nsmcert::doubles::Backend;
+using nsmcert::doubles::ForwardedCall;
+using nsmcert::doubles::GrpcTarget;
+using nsmcert::doubles::HealthService;
+using nsmcert::doubles::IsServingUrl;
+using nsmcert::doubles::ReturnPathHeader;
 
 constexpr std::string_view kNseService = "registry.NetworkServiceEndpointRegistry";
 constexpr std::string_view kNsService = "registry.NetworkServiceRegistry";
-// Metadata a registry client sends and the backend must see (spec §2.3, §8.5).
-constexpr const char* kForwardedKeys[] = {"nsm-client-token", "nsm-client-token-expires", "path"};
 
 struct Faults {
   bool no_deleted_events = false;
   bool forget_initial_registration_time = false;
 };
-
-// The gRPC target of an NSM URL: unix URLs verbatim, tcp://host:port -> host:port.
-std::string TargetOf(const std::string& url) {
-  if (url.rfind("tcp://", 0) == 0) return url.substr(6);
-  return url;
-}
-
-// A client call to the backend made on behalf of `server`: its deadline and cancellation
-// propagate, and the NSM metadata is copied.
-std::unique_ptr<grpc::ClientContext> BackendCall(const grpc::ServerContext& server) {
-  std::unique_ptr<grpc::ClientContext> call = grpc::ClientContext::FromServerContext(server);
-  for (const char* key : kForwardedKeys) {
-    auto range = server.client_metadata().equal_range(key);
-    for (auto it = range.first; it != range.second; ++it) {
-      call->AddMetadata(key, std::string(it->second.data(), it->second.size()));
-    }
-  }
-  return call;
-}
-
-// The backend's `path` response header goes back to our caller.
-void ReturnPathHeader(const grpc::ClientContext& backend, grpc::ServerContext& server) {
-  auto range = backend.GetServerInitialMetadata().equal_range("path");
-  for (auto it = range.first; it != range.second; ++it) {
-    server.AddInitialMetadata("path", std::string(it->second.data(), it->second.size()));
-  }
-}
 
 template <class Response, class Reader>
 grpc::Status ForwardStream(grpc::ClientContext& backend, Reader& reader,
@@ -101,7 +77,7 @@ class NseProxy final : public registry::NetworkServiceEndpointRegistry::Service 
 
   grpc::Status Register(grpc::ServerContext* context, const registry::NetworkServiceEndpoint* nse,
                         registry::NetworkServiceEndpoint* reply) override {
-    auto call = BackendCall(*context);
+    auto call = ForwardedCall(*context);
     grpc::Status status = stub_->Register(call.get(), *nse, reply);
     ReturnPathHeader(*call, *context);
     if (status.ok() && faults_.forget_initial_registration_time) {
@@ -114,14 +90,14 @@ class NseProxy final : public registry::NetworkServiceEndpointRegistry::Service 
   grpc::Status Find(grpc::ServerContext* context,
                     const registry::NetworkServiceEndpointQuery* query,
                     grpc::ServerWriter<registry::NetworkServiceEndpointResponse>* writer) override {
-    auto call = BackendCall(*context);
+    auto call = ForwardedCall(*context);
     auto reader = stub_->Find(call.get(), *query);
     return ForwardStream(*call, reader, *writer, faults_);
   }
 
   grpc::Status Unregister(grpc::ServerContext* context, const registry::NetworkServiceEndpoint* nse,
                           google::protobuf::Empty* reply) override {
-    auto call = BackendCall(*context);
+    auto call = ForwardedCall(*context);
     grpc::Status status = stub_->Unregister(call.get(), *nse, reply);
     ReturnPathHeader(*call, *context);
     return status;
@@ -141,7 +117,7 @@ class NsProxy final : public registry::NetworkServiceRegistry::Service {
 
   grpc::Status Register(grpc::ServerContext* context, const registry::NetworkService* ns,
                         registry::NetworkService* reply) override {
-    auto call = BackendCall(*context);
+    auto call = ForwardedCall(*context);
     grpc::Status status = stub_->Register(call.get(), *ns, reply);
     ReturnPathHeader(*call, *context);
     return status;
@@ -149,14 +125,14 @@ class NsProxy final : public registry::NetworkServiceRegistry::Service {
 
   grpc::Status Find(grpc::ServerContext* context, const registry::NetworkServiceQuery* query,
                     grpc::ServerWriter<registry::NetworkServiceResponse>* writer) override {
-    auto call = BackendCall(*context);
+    auto call = ForwardedCall(*context);
     auto reader = stub_->Find(call.get(), *query);
     return ForwardStream(*call, reader, *writer, faults_);
   }
 
   grpc::Status Unregister(grpc::ServerContext* context, const registry::NetworkService* ns,
                           google::protobuf::Empty* reply) override {
-    auto call = BackendCall(*context);
+    auto call = ForwardedCall(*context);
     grpc::Status status = stub_->Unregister(call.get(), *ns, reply);
     ReturnPathHeader(*call, *context);
     return status;
@@ -169,58 +145,6 @@ class NsProxy final : public registry::NetworkServiceRegistry::Service {
 
 // Health: the server and both registry services SERVING; anything else NOT_FOUND, as the
 // protocol says.
-class HealthService final : public grpc::health::v1::Health::Service {
- public:
-  grpc::Status Check(grpc::ServerContext*, const HealthCheckRequest* request,
-                     HealthCheckResponse* response) override {
-    const std::string& service = request->service();
-    if (!service.empty() && service != kNseService && service != kNsService) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service");
-    }
-    response->set_status(HealthCheckResponse::SERVING);
-    return grpc::Status::OK;
-  }
-};
-
-pid_t StartBackend(const std::string& path, const std::string& listen_url) {
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid != 0) return pid;
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(127);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  setenv("NSM_LISTEN_ON", listen_url.c_str(), 1);
-  setenv("NSM_NAME", "faulty-registry-backend", 1);
-  execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
-  std::fprintf(stderr, "nsmcert-faulty-registry: cannot run the backend %s: %s\n", path.c_str(),
-               std::strerror(errno));
-  _exit(127);
-}
-
-// Probes the backend's health until SERVING, with a fresh channel per attempt so that no
-// reconnect backoff carries over from the attempts made before it listened.
-bool BackendHealthy(const std::string& url, pid_t backend, std::chrono::seconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (waitpid(backend, nullptr, WNOHANG) == backend) return false;
-    auto stub = grpc::health::v1::Health::NewStub(
-        grpc::CreateChannel(url, grpc::InsecureChannelCredentials()));
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-    HealthCheckRequest request;
-    request.set_service(std::string(kNseService));
-    HealthCheckResponse response;
-    if (stub->Check(&context, request, &response).ok() &&
-        response.status() == HealthCheckResponse::SERVING) {
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 int Usage(std::string_view problem) {
   std::cerr << "nsmcert-faulty-registry: " << problem
             << "\nusage: nsmcert-faulty-registry --listen URL --backend PATH --work-dir DIR "
@@ -260,7 +184,7 @@ int main(int argc, char** argv) {
   if (listen.empty() || backend_path.empty() || work_dir.empty()) {
     return Usage("--listen, --backend and --work-dir are required");
   }
-  if (listen.rfind("unix:///", 0) != 0 && listen.rfind("tcp://", 0) != 0) {
+  if (!IsServingUrl(listen)) {
     return Usage("--listen \"" + listen + "\" is neither unix:///path nor tcp://host:port");
   }
 
@@ -272,33 +196,31 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const std::string backend_url = "unix://" + work_dir + "/backend.sock";
-  const pid_t backend = StartBackend(backend_path, backend_url);
-  if (backend < 0) {
+  Backend backend("nsmcert-faulty-registry", backend_path,
+                  {{"NSM_LISTEN_ON", backend_url}, {"NSM_NAME", "faulty-registry-backend"}});
+  if (backend.pid() < 0) {
     std::cerr << "nsmcert-faulty-registry: fork: " << std::strerror(errno) << "\n";
     return 1;
   }
-  if (!BackendHealthy(backend_url, backend, std::chrono::seconds(20))) {
+  if (!backend.WaitHealthy(backend_url, std::string(kNseService), std::chrono::seconds(20))) {
     std::cerr << "nsmcert-faulty-registry: the backend " << backend_path
               << " did not become healthy on " << backend_url << "\n";
-    kill(backend, SIGKILL);
-    waitpid(backend, nullptr, 0);
     return 1;
   }
 
   auto channel = grpc::CreateChannel(backend_url, grpc::InsecureChannelCredentials());
   NseProxy nse(channel, faults);
   NsProxy ns(channel, faults);
-  HealthService health;
+  HealthService health({std::string(kNseService), std::string(kNsService)});
+  health.SetReady();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(TargetOf(listen), grpc::InsecureServerCredentials());
+  builder.AddListeningPort(GrpcTarget(listen), grpc::InsecureServerCredentials());
   builder.RegisterService(&nse);
   builder.RegisterService(&ns);
   builder.RegisterService(&health);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     std::cerr << "nsmcert-faulty-registry: cannot listen on " << listen << "\n";
-    kill(backend, SIGKILL);
-    waitpid(backend, nullptr, 0);
     return 1;
   }
   std::cout << "nsmcert-faulty-registry: serving on " << listen << " in front of " << backend_path
@@ -311,7 +233,6 @@ int main(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  kill(backend, SIGTERM);
-  waitpid(backend, nullptr, 0);
+  backend.Stop();
   return 0;
 }

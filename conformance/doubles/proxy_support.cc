@@ -1,0 +1,118 @@
+#include "conformance/doubles/proxy_support.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+namespace nsmcert::doubles {
+namespace {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+constexpr const char* kForwardedKeys[] = {"nsm-client-token", "nsm-client-token-expires", "path"};
+
+}  // namespace
+
+std::string GrpcTarget(const std::string& url) {
+  if (url.rfind("tcp://", 0) == 0) return url.substr(6);
+  return url;
+}
+
+bool IsServingUrl(const std::string& url) {
+  return url.rfind("unix:///", 0) == 0 || url.rfind("tcp://", 0) == 0;
+}
+
+std::unique_ptr<grpc::ClientContext> ForwardedCall(const grpc::ServerContext& server) {
+  std::unique_ptr<grpc::ClientContext> call = grpc::ClientContext::FromServerContext(server);
+  for (const char* key : kForwardedKeys) {
+    auto range = server.client_metadata().equal_range(key);
+    for (auto it = range.first; it != range.second; ++it) {
+      call->AddMetadata(key, std::string(it->second.data(), it->second.size()));
+    }
+  }
+  return call;
+}
+
+void ReturnPathHeader(const grpc::ClientContext& backend, grpc::ServerContext& server) {
+  auto range = backend.GetServerInitialMetadata().equal_range("path");
+  for (auto it = range.first; it != range.second; ++it) {
+    server.AddInitialMetadata("path", std::string(it->second.data(), it->second.size()));
+  }
+}
+
+grpc::Status HealthService::Check(grpc::ServerContext*, const HealthCheckRequest* request,
+                                  HealthCheckResponse* response) {
+  const std::string& service = request->service();
+  if (!service.empty() && !services_.contains(service)) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service");
+  }
+  response->set_status(ready_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
+  return grpc::Status::OK;
+}
+
+Backend::Backend(const std::string& tool, const std::string& path,
+                 const std::map<std::string, std::string>& env) {
+  const pid_t parent = getpid();
+  pid_ = fork();
+  if (pid_ != 0) return;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (const auto& [name, value] : env) {
+    if (value.empty()) {
+      unsetenv(name.c_str());
+    } else {
+      setenv(name.c_str(), value.c_str(), 1);
+    }
+  }
+  execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
+  std::fprintf(stderr, "%s: cannot run the backend %s: %s\n", tool.c_str(), path.c_str(),
+               std::strerror(errno));
+  _exit(127);
+}
+
+bool Backend::WaitHealthy(const std::string& url, const std::string& service,
+                          std::chrono::seconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (pid_ > 0 && std::chrono::steady_clock::now() < until) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    auto stub = grpc::health::v1::Health::NewStub(
+        grpc::CreateChannel(GrpcTarget(url), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    HealthCheckRequest request;
+    request.set_service(service);
+    HealthCheckResponse response;
+    if (stub->Check(&context, request, &response).ok() &&
+        response.status() == HealthCheckResponse::SERVING) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+void Backend::Signal(int signal) {
+  if (pid_ <= 0) return;
+  kill(pid_, signal);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void Backend::Stop() { Signal(SIGTERM); }
+void Backend::Kill() { Signal(SIGKILL); }
+
+}  // namespace nsmcert::doubles

@@ -1,0 +1,78 @@
+// What every faulty double shares: it serves in front of a reference daemon (its backend, a child
+// process), forwards each call with the NSM metadata, and serves gRPC health once the backend is
+// healthy. The doubles differ only in the fault they apply to what passes through.
+#ifndef NSMCERT_CONFORMANCE_DOUBLES_PROXY_SUPPORT_H_
+#define NSMCERT_CONFORMANCE_DOUBLES_PROXY_SUPPORT_H_
+
+#include <grpcpp/grpcpp.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "grpc_health.grpc.pb.h"
+
+namespace nsmcert::doubles {
+
+// The gRPC target of an NSM URL: unix URLs verbatim, tcp://host:port -> host:port.
+std::string GrpcTarget(const std::string& url);
+// True for unix:///path and tcp://host:port, the URLs the doubles accept.
+bool IsServingUrl(const std::string& url);
+
+// A client call made on behalf of `server`: its deadline and cancellation propagate, and the NSM
+// metadata (per-RPC token, its expiry, `path`; spec §2.3, §8.5) is copied.
+std::unique_ptr<grpc::ClientContext> ForwardedCall(const grpc::ServerContext& server);
+// The backend's `path` response header goes back to the caller.
+void ReturnPathHeader(const grpc::ClientContext& backend, grpc::ServerContext& server);
+
+// gRPC health for `services` (and the server as a whole, ""): NOT_SERVING until SetReady, then
+// SERVING; NOT_FOUND for any other service.
+class HealthService final : public grpc::health::v1::Health::Service {
+ public:
+  explicit HealthService(std::set<std::string> services) : services_(std::move(services)) {}
+  void SetReady() { ready_ = true; }
+  grpc::Status Check(grpc::ServerContext* context,
+                     const grpc::health::v1::HealthCheckRequest* request,
+                     grpc::health::v1::HealthCheckResponse* response) override;
+
+ private:
+  const std::set<std::string> services_;
+  std::atomic<bool> ready_{false};
+};
+
+// The backend daemon, a child process that dies with this one (PR_SET_PDEATHSIG) and stays in its
+// process group, so a supervisor that kills the group kills both. Not thread-safe.
+class Backend {
+ public:
+  // Forks and executes `path` with this process's environment plus `env` (an empty value unsets
+  // the variable). -1 from pid() when fork failed (errno says why); an exec failure shows as the
+  // child's exit status 127 with a line on stderr prefixed with `tool`.
+  Backend(const std::string& tool, const std::string& path,
+          const std::map<std::string, std::string>& env);
+  ~Backend() { Kill(); }
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Probes `service`'s health at `url` until SERVING (a fresh channel per attempt, so that no
+  // reconnect backoff carries over from attempts made before it listened). False when the backend
+  // exited or `timeout` passed.
+  bool WaitHealthy(const std::string& url, const std::string& service,
+                   std::chrono::seconds timeout);
+  // SIGTERM and wait for it to exit.
+  void Stop();
+  // SIGKILL and reap; nothing when it is gone already.
+  void Kill();
+
+ private:
+  void Signal(int signal);
+  pid_t pid_ = -1;
+};
+
+}  // namespace nsmcert::doubles
+
+#endif  // NSMCERT_CONFORMANCE_DOUBLES_PROXY_SUPPORT_H_
