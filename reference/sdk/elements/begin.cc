@@ -119,6 +119,16 @@ connection::Connection MergeRefresh(const connection::Connection& returned,
   return merged;
 }
 
+// The least time the Close that undoes a connection whose caller gave up gets: the caller's budget
+// has run out by then, and the Close must still reach every later hop on a loaded node.
+constexpr absl::Duration kUndoCloseBudget = absl::Seconds(15);
+
+// Whether the caller of a server call can no longer receive its answer.
+bool CallerGone(const Context& ctx) {
+  return ctx.cancelled() ||
+         (ctx.deadline() != absl::InfiniteFuture() && ctx.Now() >= ctx.deadline());
+}
+
 }  // namespace
 
 std::shared_ptr<EventFactory> EventFactory::FromContext(Context& ctx) {
@@ -335,6 +345,22 @@ absl::StatusOr<connection::Connection> Begin::Request(
   if (!conn.ok()) {
     if (entry->state != State::kEstablished) entry->state = State::kClosed;
     return conn;
+  }
+  if (impl_->side == Side::kServer && entry->state != State::kEstablished && CallerGone(ctx)) {
+    // The caller gave up before this answer could reach it: it will never refresh or close what
+    // the rest of the chain built (which would hold resources until the tokens expire), so undo it.
+    Context close_ctx = ctx.Detached();
+    const absl::Duration close_budget = std::max(budget, kUndoCloseBudget);
+    if (close_budget != absl::InfiniteDuration()) {
+      close_ctx.set_deadline(close_ctx.Now() + close_budget);
+    }
+    {
+      ScopedFactory scoped(close_ctx, entry->factory);
+      (void)next.Close(close_ctx, *conn);
+    }
+    entry->state = State::kClosed;
+    return absl::DeadlineExceededError(absl::StrCat(
+        "begin: connection ", id, ": the caller's deadline passed before the answer; undone"));
   }
   if (impl_->side == Side::kServer) conn->set_state(connection::UP);
   entry->request = request;

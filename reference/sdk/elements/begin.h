@@ -10,9 +10,14 @@
 // - A server that holds an established connection and receives a Request with state
 //   RESELECT_REQUESTED first closes its existing downstream connection, then handles the request
 //   as a new one (spec 5.4).
-// - The server side returns state UP on success. The client side merges a refresh with the
-//   connection it got back last (spec 5.4): the previously returned connection is sent again,
-//   except that a changed network_service_endpoint_name and changed extra context win.
+// - The server side returns state UP on success. A new connection (not a refresh) whose caller
+//   gave up meanwhile (its deadline passed or it cancelled) while the rest of the chain built it is
+//   closed again through the rest of the chain, with the budget the Request had (15 s at least),
+//   and the call
+//   fails with DEADLINE_EXCEEDED: the caller never learns of it, so nobody else would close it. The
+//   client side merges a refresh with the connection it got back last (spec 5.4): the previously
+//   returned connection is sent again, except that a changed network_service_endpoint_name and
+//   changed extra context win.
 // - While a call runs, EventFactory::FromContext(ctx) gives the elements after begin a handle to
 //   fire a Request (refresh, heal) or Close (timeout) for the same connection later, through the
 //   same executor and the same rest of the chain.

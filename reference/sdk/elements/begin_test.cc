@@ -131,6 +131,68 @@ TEST(Begin, AFailedFirstRequestLeavesNoState) {
   EXPECT_EQ(tail->close_count(), 0u);
 }
 
+// Moves the clock while a Request passes, as a slow rest of the path does.
+class SlowStep : public NetworkServiceElement {
+ public:
+  SlowStep(FakeClock& clock, absl::Duration delay) : clock_(clock), delay_(delay) {}
+  absl::StatusOr<connection::Connection> Request(Context& ctx,
+                                                 networkservice::NetworkServiceRequest& request,
+                                                 const NetworkServiceNext& next) override {
+    auto conn = next.Request(ctx, request);
+    clock_.Advance(delay_);
+    return conn;
+  }
+
+ private:
+  FakeClock& clock_;
+  absl::Duration delay_;
+};
+
+TEST(Begin, ANewConnectionWhoseCallerGaveUpMeanwhileIsUndone) {
+  FakeClock clock;
+  auto begin = std::make_shared<Begin>();
+  auto tail = std::make_shared<Recorder>();
+  absl::Duration close_budget;
+  tail->on_close = [&](Context& ctx, connection::Connection&) {
+    close_budget = ctx.Remaining();
+    return absl::OkStatus();
+  };
+  auto chain = MakeChain({begin, std::make_shared<SlowStep>(clock, absl::Seconds(2)), tail});
+  Context ctx(clock);
+  ctx.set_deadline(clock.Now() + absl::Seconds(1));
+  auto request = RequestFor("c1");
+  auto conn = chain->Request(ctx, request);
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kDeadlineExceeded);
+  ASSERT_EQ(tail->close_count(), 1u);
+  EXPECT_EQ(close_budget, absl::Seconds(15)) << "the undo has time of its own";
+  EXPECT_EQ(tail->closes()[0].id(), "c1");
+  EXPECT_EQ(begin->size(), 0u);
+}
+
+TEST(Begin, ALateRefreshAnswerKeepsTheConnection) {
+  FakeClock clock;
+  auto begin = std::make_shared<Begin>();
+  auto tail = std::make_shared<Recorder>();
+  auto chain = MakeChain({begin, tail});
+  Context first(clock);
+  first.set_deadline(clock.Now() + absl::Seconds(1));
+  auto request = RequestFor("c1");
+  auto conn = chain->Request(first, request);
+  ASSERT_TRUE(conn.ok());
+  // The refresh comes back after its caller's deadline: the caller keeps the connection (its own
+  // begin is established), so this hop must keep it too.
+  auto slow_chain = MakeChain({begin, std::make_shared<SlowStep>(clock, absl::Seconds(2)), tail});
+  Context refresh(clock);
+  refresh.set_deadline(clock.Now() + absl::Seconds(1));
+  networkservice::NetworkServiceRequest again;
+  *again.mutable_connection() = *conn;
+  EXPECT_TRUE(slow_chain->Request(refresh, again).ok());
+  EXPECT_EQ(tail->close_count(), 0u);
+  EXPECT_EQ(begin->size(), 1u);
+  Context close(clock);
+  ASSERT_TRUE(slow_chain->Close(close, *conn).ok());
+}
+
 TEST(Begin, AFailedRefreshKeepsTheEstablishedConnection) {
   auto begin = std::make_shared<Begin>();
   auto tail = std::make_shared<Recorder>();
