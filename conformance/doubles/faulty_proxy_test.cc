@@ -19,21 +19,11 @@
 namespace nsmcert::conformance {
 namespace {
 
-using testing::ReadFile;
-using testing::RunCommand;
 using testing::TempDir;
 using testing::WriteFile;
 
-struct CaseOutcome {
-  std::string status;
-  std::string message;
-};
-
-struct SuiteRun {
-  int exit_code = -1;
-  std::string console;
-  std::map<std::string, CaseOutcome> cases;  // by id
-};
+using testing::SuiteRun;
+using testing::WithStatus;
 
 // The cases each double is run against: the forwarder's and the NSE's contract in a few cases.
 constexpr char kSample[] = "DP-KERNEL-001,DP-KERNEL-002,DP-VXLAN-001,CTX-002,MON-001,NEG-001";
@@ -41,30 +31,7 @@ const std::set<std::string> kSampleIds = {"DP-KERNEL-001", "DP-KERNEL-002", "DP-
                                           "CTX-002",       "MON-001",       "NEG-001"};
 
 SuiteRun RunSuite(const TempDir& dir, const std::filesystem::path& manifest) {
-  const std::filesystem::path out = dir / "out";
-  const testing::CommandResult result = RunCommand(
-      {NSMCERT_BINARY, "run", "--manifest", manifest.string(), "--filter", kSample, "--out",
-       out.string(), "--bin-dir", NSMCERT_BUILD_DIR, "--jobs", "2", "--no-bundle"},
-      dir.path());
-  SuiteRun run;
-  run.exit_code = result.exit_code;
-  run.console = result.out + result.err;
-  const nlohmann::json results =
-      nlohmann::json::parse(ReadFile(out / "results.json"), nullptr, false);
-  if (results.is_discarded()) return run;
-  for (const nlohmann::json& c : results["cases"]) {
-    run.cases[c["id"].get<std::string>()] = {c["status"].get<std::string>(),
-                                             c["message"].get<std::string>()};
-  }
-  return run;
-}
-
-std::set<std::string> WithStatus(const SuiteRun& run, const std::string& status) {
-  std::set<std::string> ids;
-  for (const auto& [id, outcome] : run.cases) {
-    if (outcome.status == status) ids.insert(id);
-  }
-  return ids;
+  return testing::RunSuite(NSMCERT_BINARY, dir.path(), manifest, kSample, NSMCERT_BUILD_DIR);
 }
 
 // A manifest whose `role` (forwarder or nse) is the faulty proxy with `fault` in front of the

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <nlohmann/json.hpp>
 
 #include "conformance/cases/test_util.h"
 
@@ -43,6 +44,35 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const std::filesy
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
   return result;
+}
+
+SuiteRun RunSuite(const std::filesystem::path& nsmcert, const std::filesystem::path& dir,
+                  const std::filesystem::path& manifest, const std::string& filter,
+                  const std::filesystem::path& bin_dir) {
+  const std::filesystem::path out = dir / "out";
+  const CommandResult result = RunCommand(
+      {nsmcert.string(), "run", "--manifest", manifest.string(), "--filter", filter, "--out",
+       out.string(), "--bin-dir", bin_dir.string(), "--jobs", "2", "--no-bundle"},
+      dir);
+  SuiteRun run;
+  run.exit_code = result.exit_code;
+  run.console = result.out + result.err;
+  const nlohmann::json results =
+      nlohmann::json::parse(ReadFile(out / "results.json"), nullptr, false);
+  if (results.is_discarded()) return run;
+  for (const nlohmann::json& c : results["cases"]) {
+    run.cases[c["id"].get<std::string>()] = {c["status"].get<std::string>(),
+                                             c["message"].get<std::string>()};
+  }
+  return run;
+}
+
+std::set<std::string> WithStatus(const SuiteRun& run, const std::string& status) {
+  std::set<std::string> ids;
+  for (const auto& [id, outcome] : run.cases) {
+    if (outcome.status == status) ids.insert(id);
+  }
+  return ids;
 }
 
 }  // namespace nsmcert::conformance::testing

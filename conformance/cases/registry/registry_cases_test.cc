@@ -24,49 +24,17 @@ namespace nsmcert::conformance {
 namespace {
 
 using testing::ReadFile;
-using testing::RunCommand;
 using testing::TempDir;
 using testing::WriteFile;
 
-struct CaseOutcome {
-  std::string status;
-  std::string message;
-};
-
-struct SuiteRun {
-  int exit_code = -1;
-  std::string console;
-  std::map<std::string, CaseOutcome> cases;  // by id
-};
+using testing::SuiteRun;
+using testing::WithStatus;
 
 // Runs nsmcert on `manifest` with the registry cases (or `filter`) and reads results.json.
 SuiteRun RunSuite(const TempDir& dir, const std::filesystem::path& manifest,
                   const std::string& filter = "area:registry",
                   const std::string& bin_dir = NSMCERT_BUILD_DIR) {
-  const std::filesystem::path out = dir / "out";
-  const testing::CommandResult result =
-      RunCommand({NSMCERT_BINARY, "run", "--manifest", manifest.string(), "--filter", filter,
-                  "--out", out.string(), "--bin-dir", bin_dir, "--jobs", "2", "--no-bundle"},
-                 dir.path());
-  SuiteRun run;
-  run.exit_code = result.exit_code;
-  run.console = result.out + result.err;
-  const nlohmann::json results =
-      nlohmann::json::parse(ReadFile(out / "results.json"), nullptr, false);
-  if (results.is_discarded()) return run;
-  for (const nlohmann::json& c : results["cases"]) {
-    run.cases[c["id"].get<std::string>()] = {c["status"].get<std::string>(),
-                                             c["message"].get<std::string>()};
-  }
-  return run;
-}
-
-std::set<std::string> WithStatus(const SuiteRun& run, const std::string& status) {
-  std::set<std::string> ids;
-  for (const auto& [id, outcome] : run.cases) {
-    if (outcome.status == status) ids.insert(id);
-  }
-  return ids;
+  return testing::RunSuite(NSMCERT_BINARY, dir.path(), manifest, filter, bin_dir);
 }
 
 // A manifest whose registry is the faulty double with `fault` in front of the reference registry.
