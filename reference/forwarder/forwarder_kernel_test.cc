@@ -359,7 +359,8 @@ INSTANTIATE_TEST_SUITE_P(
                               [](ForwarderKernelTest&, networkservice::NetworkServiceRequest& r) {
                                 (*Offer(r)->mutable_parameters())["name"] = "0123456789abcdef";
                               },
-                              "KERNEL mechanism parameter name", false},
+                              // Refused by request validation, before any element acts on it.
+                              "mechanism_preferences[0].parameters[\"name\"]", false},
                       BadCase{"MissingNetns",
                               [](ForwarderKernelTest&, networkservice::NetworkServiceRequest& r) {
                                 Offer(r)->mutable_parameters()->erase("inodeURL");
