@@ -5,10 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
-#include <regex>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 #include "absl/time/clock.h"
 #include "conformance/cases/text.h"
@@ -152,6 +155,27 @@ absl::StatusOr<std::vector<std::string>> ReadRoutes(std::string_view netns) {
   return lines;
 }
 
+namespace {
+
+// The counts of ping's summary line, "<n> packets transmitted, <m> [packets ]received" (iputils
+// and busybox); nullopt when there is none.
+std::optional<std::pair<int, int>> ParsePingSummary(const std::string& output) {
+  const size_t transmitted = output.find(" packets transmitted, ");
+  if (transmitted == std::string::npos) return std::nullopt;
+  size_t start = transmitted;
+  while (start > 0 && std::isdigit(static_cast<unsigned char>(output[start - 1])) != 0) --start;
+  const size_t received_at = transmitted + std::string_view(" packets transmitted, ").size();
+  size_t end = received_at;
+  while (end < output.size() && std::isdigit(static_cast<unsigned char>(output[end])) != 0) ++end;
+  if (start == transmitted || end == received_at) return std::nullopt;
+  const std::string_view rest = std::string_view(output).substr(end);
+  if (!rest.starts_with(" received") && !rest.starts_with(" packets received")) return std::nullopt;
+  return std::make_pair(std::stoi(output.substr(start, transmitted - start)),
+                        std::stoi(output.substr(received_at, end - received_at)));
+}
+
+}  // namespace
+
 absl::StatusOr<PingResult> Ping(std::string_view netns, std::string_view address, int count,
                                 absl::Duration wait) {
   const int wait_seconds = std::max<int>(1, static_cast<int>(absl::ToInt64Seconds(wait)));
@@ -160,11 +184,9 @@ absl::StatusOr<PingResult> Ping(std::string_view netns, std::string_view address
   if (!out.ok()) return out.status();
   PingResult result;
   result.output = out->output;
-  static const std::regex kSummary(R"((\d+) packets transmitted, (\d+) (packets )?received)");
-  std::smatch match;
-  if (std::regex_search(result.output, match, kSummary)) {
-    result.sent = std::stoi(match[1]);
-    result.received = std::stoi(match[2]);
+  if (auto counts = ParsePingSummary(result.output)) {
+    result.sent = counts->first;
+    result.received = counts->second;
   } else if (out->exit_code == 127) {
     return absl::NotFoundError(Cat("ping is not installed: ", out->output));
   }
