@@ -161,6 +161,8 @@ TEST(NetworkServiceChain, ASavedNextStaysUsableAfterTheCallAndTheChainHandleAreG
   connection::Connection conn;
   ASSERT_TRUE(keeper->saved->Close(later, conn).ok());
   EXPECT_EQ(tail->closes, 1);
+  // The saved next holds the chain that holds the keeper: break the cycle.
+  keeper->saved.reset();
 }
 
 TEST(NetworkServiceChain, EmptyChainIsTheTail) {
