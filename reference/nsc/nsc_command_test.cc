@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "reference/kernel/netns.h"
+#include "reference/sdk/daemon/testing/daemon_child.h"
 #include "reference/sdk/elements/connection_monitor.h"
 #include "reference/sdk/grpc/monitor_server.h"
 #include "reference/sdk/grpc/network_service_server.h"
@@ -33,89 +34,23 @@ extern char** environ;
 namespace nsmcert::nsc {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "nsmcert-nsc-test-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
+using sdk::testing::ReadFile;
 
- private:
-  std::string path_;
+class TempDir : public sdk::testing::TempDir {
+ public:
+  TempDir() : sdk::testing::TempDir("nsmcert-nsc-test") {}
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The binary as a child process with a clean NSM_* environment; killed on destruction.
-class Child {
+// The daemon binary under test as a child process (sdk/daemon/testing/daemon_child.h).
+class Child : public sdk::testing::DaemonChild {
  public:
   Child(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-        const std::string& out, const std::string& err) {
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string kv = *e;
-      if (!kv.starts_with("NSM_") && !kv.starts_with("NSMCERT_")) env_strings.push_back(kv);
-    }
-    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> argv_strings = {NSMCERT_NSC_BINARY};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : argv_strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Child() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool started() const { return pid_ > 0; }
-  int Wait(absl::Duration timeout) {
-    const absl::Time until = absl::Now() + timeout;
-    while (!exited_) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        status_ = status;
-        break;
-      }
-      if (absl::Now() > until) return -1;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return status_;
-  }
-  void Signal(int sig) { kill(pid_, sig); }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int status_ = 0;
+        const std::string& out, const std::string& err)
+      : DaemonChild(NSMCERT_NSC_BINARY, args, env, out, err) {}
 };
 
 bool Eventually(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(15)) {
-  const absl::Time until = absl::Now() + timeout;
-  while (absl::Now() < until) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return done();
+  return sdk::testing::Eventually(done, timeout);
 }
 
 // Answers like an nsmgr: a four-segment path whose tokens expire after `lifetime`, an endpoint

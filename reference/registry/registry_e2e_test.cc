@@ -23,6 +23,7 @@
 
 #include "absl/time/clock.h"
 #include "grpc_health.grpc.pb.h"
+#include "reference/sdk/daemon/testing/daemon_child.h"
 #include "reference/sdk/tools/go_time.h"
 #include "reference/sdk/tools/jwt.h"
 #include "reference/sdk/tools/registry_path.h"
@@ -46,83 +47,19 @@ constexpr char kAlice[] = "spiffe://test.com/alice";
 constexpr char kBob[] = "spiffe://test.com/bob";
 constexpr char kRegistryId[] = "spiffe://test.com/registry";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "nsmcert-reg-e2e-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
+using sdk::testing::ReadFile;
 
- private:
-  std::string path_;
+class TempDir : public sdk::testing::TempDir {
+ public:
+  TempDir() : sdk::testing::TempDir("nsmcert-reg-e2e") {}
 };
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The daemon as a child process; killed (and reaped) on destruction if still running.
-class Daemon {
+// The daemon binary under test as a child process (sdk/daemon/testing/daemon_child.h).
+class Daemon : public sdk::testing::DaemonChild {
  public:
   Daemon(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-         const std::string& out, const std::string& err) {
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string kv = *e;
-      if (!kv.starts_with("NSM_") && !kv.starts_with("NSMCERT_")) env_strings.push_back(kv);
-    }
-    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> argv_strings = {NSMCERT_REGISTRY_BINARY};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : argv_strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) pid_ = -1;
-  }
-  ~Daemon() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool started() const { return pid_ > 0; }
-  bool Alive() {
-    if (exited_) return false;
-    int status = 0;
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      exited_ = true;
-      status_ = status;
-    }
-    return !exited_;
-  }
-  // Waits (real time) for the process to exit; returns its wait status, or -1 on timeout.
-  int Wait(absl::Duration timeout) {
-    absl::Time until = absl::Now() + timeout;
-    while (Alive() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(10));
-    return exited_ ? status_ : -1;
-  }
-  void Signal(int sig) { kill(pid_, sig); }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int status_ = 0;
+         const std::string& out, const std::string& err)
+      : DaemonChild(NSMCERT_REGISTRY_BINARY, args, env, out, err) {}
 };
 
 // Per-RPC token metadata of a caller with identity `id`.
