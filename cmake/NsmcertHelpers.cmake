@@ -18,12 +18,13 @@ endfunction()
 
 # nsmcert_test(NAME SOURCES ... DEPS ... [LABELS ...] [TIMEOUT seconds])
 # A GoogleTest binary registered with ctest. Label "privileged" marks tests that need root
-# (network namespaces, netlink, capture); CI runs them as root.
+# (network namespaces, netlink, capture); CI runs them as root. RESOURCE_LOCK names a lock that
+# ctest holds while any test of the binary runs (tests that must not overlap one another).
 function(nsmcert_test name)
   if(NOT NSMCERT_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;RESOURCE_LOCK" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   nsmcert_warnings(${name})
@@ -33,6 +34,9 @@ function(nsmcert_test name)
   set(props TIMEOUT ${ARG_TIMEOUT})
   if(ARG_LABELS)
     list(APPEND props LABELS "${ARG_LABELS}")
+  endif()
+  if(ARG_RESOURCE_LOCK)
+    list(APPEND props RESOURCE_LOCK "${ARG_RESOURCE_LOCK}")
   endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ${props})
 endfunction()
