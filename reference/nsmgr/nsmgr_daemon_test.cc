@@ -2,17 +2,13 @@
 // memory (NSM_REGISTRY_URL set but empty) driven over gRPC: health of its four services, an
 // endpoint registration with the local URL kept away from the store, a refused request, and a
 // clean exit on SIGTERM that removes its socket.
-#include <fcntl.h>
 #include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <stdlib.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -22,84 +18,31 @@
 #include "absl/time/clock.h"
 #include "grpc_health.grpc.pb.h"
 #include "networkservice.grpc.pb.h"
+#include "reference/sdk/daemon/testing/daemon_child.h"
 #include "reference/sdk/tools/go_time.h"
 #include "reference/sdk/tools/jwt.h"
 #include "registry.grpc.pb.h"
-
-extern char** environ;
 
 namespace nsmcert::nsmgr {
 namespace {
 
 namespace fs = std::filesystem;
+using sdk::testing::ReadFile;
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The daemon as a child process, with only the given NSM_* variables; killed and reaped on
-// destruction if still running.
-class Process {
+// The daemon binary under test as a child process (sdk/daemon/testing/daemon_child.h), its stdout
+// and stderr kept in `dir`.
+class Process : public sdk::testing::DaemonChild {
  public:
   Process(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-          const fs::path& dir) {
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string kv = *e;
-      if (!kv.starts_with("NSM_") && !kv.starts_with("NSMCERT_")) env_strings.push_back(kv);
-    }
-    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> argv_strings = {NSMCERT_NSMGR_BINARY};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : argv_strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    out_ = dir / "stdout";
-    err_ = dir / "stderr";
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Process() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool Alive() {
-    if (pid_ <= 0 || exited_) return false;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      exited_ = true;
-      status_ = status;
-    }
-    return !exited_;
-  }
-  // The wait status once the process exited, -1 if it did not within `timeout` (real time).
-  int Wait(absl::Duration timeout) {
-    const absl::Time until = absl::Now() + timeout;
-    while (Alive() && absl::Now() < until) absl::SleepFor(absl::Milliseconds(10));
-    return exited_ ? status_ : -1;
-  }
-  void Signal(int sig) { kill(pid_, sig); }
-  std::string out() const { return ReadFile(out_); }
-  std::string err() const { return ReadFile(err_); }
+          const fs::path& dir)
+      : DaemonChild(NSMCERT_NSMGR_BINARY, args, env, (dir / "stdout").string(),
+                    (dir / "stderr").string()),
+        dir_(dir) {}
+  std::string out() const { return ReadFile((dir_ / "stdout").string()); }
+  std::string err() const { return ReadFile((dir_ / "stderr").string()); }
 
  private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int status_ = 0;
-  fs::path out_;
-  fs::path err_;
+  fs::path dir_;
 };
 
 void SetDeadline(grpc::ClientContext& ctx) {
@@ -118,16 +61,10 @@ void AddToken(grpc::ClientContext& ctx, const std::string& id) {
 
 class NsmgrDaemonTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/nsmgr-daemon-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
+  void SetUp() override { ASSERT_FALSE(temp_.path().empty()); }
   void TearDown() override {
     if (HasFailure() && daemon_) std::cerr << "daemon stderr:\n" << daemon_->err();
     daemon_.reset();
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
   }
 
   // Starts the daemon with its registries in memory; returns its bound URLs.
@@ -147,7 +84,7 @@ class NsmgrDaemonTest : public ::testing::Test {
     std::vector<std::string> urls;
     const absl::Time until = absl::Now() + absl::Seconds(20);
     while (urls.size() < 2 && absl::Now() < until && daemon_->Alive()) {
-      std::istringstream in(ReadFile(report));
+      std::istringstream in(ReadFile(report.string()));
       urls.clear();
       for (std::string line; std::getline(in, line);) urls.push_back(line);
       if (urls.size() < 2) absl::SleepFor(absl::Milliseconds(20));
@@ -156,7 +93,8 @@ class NsmgrDaemonTest : public ::testing::Test {
     return urls;
   }
 
-  fs::path dir_;
+  sdk::testing::TempDir temp_{"nsmgr-daemon"};
+  const fs::path dir_ = temp_.path();
   std::string socket_;
   std::unique_ptr<Process> daemon_;
   std::shared_ptr<grpc::Channel> channel_;
