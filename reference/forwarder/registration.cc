@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "reference/sdk/tools/go_time.h"
+#include "reference/sdk/daemon/self_registration.h"
 
 namespace nsmcert::forwarder {
 
@@ -47,17 +47,6 @@ struct Registration::Impl : std::enable_shared_from_this<Impl> {
     return ctx;
   }
 
-  // When to register again: at 2/3 of the time left before the returned expiration; never when
-  // the registry gave none.
-  std::optional<absl::Duration> RefreshDelay(const registry::NetworkServiceEndpoint& nse) const {
-    if (!nse.has_expiration_time()) return std::nullopt;
-    absl::StatusOr<absl::Time> expires = sdk::tools::FromProtoTimestamp(nse.expiration_time());
-    if (!expires.ok()) return options.retry_interval;
-    absl::Duration left = *expires - clock.Now();
-    if (left <= absl::ZeroDuration()) return options.retry_interval;
-    return left * 2 / 3;
-  }
-
   // Called with `mu` held.
   void ArmLocked(std::optional<absl::Duration> delay) {
     if (timer != nullptr) timer->Stop();
@@ -83,7 +72,8 @@ struct Registration::Impl : std::enable_shared_from_this<Impl> {
     if (result.ok()) {
       current = *result;
       ++registrations;
-      ArmLocked(RefreshDelay(*result));
+      ArmLocked(
+          sdk::daemon::RegistrationRefreshDelay(*result, clock.Now(), options.retry_interval));
       return absl::OkStatus();
     }
     ArmLocked(options.retry_interval);

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "reference/sdk/daemon/log.h"
-#include "reference/sdk/tools/go_time.h"
+#include "reference/sdk/daemon/self_registration.h"
 
 namespace nsmcert::nse {
 
@@ -82,16 +82,6 @@ struct Registration::Impl : std::enable_shared_from_this<Impl> {
     return ctx;
   }
 
-  // At 2/3 of the time left before the returned expiration; none without an expiration.
-  std::optional<absl::Duration> RefreshDelay(const registry::NetworkServiceEndpoint& nse) const {
-    if (!nse.has_expiration_time()) return std::nullopt;
-    absl::StatusOr<absl::Time> expires = sdk::tools::FromProtoTimestamp(nse.expiration_time());
-    if (!expires.ok()) return options.retry_interval;
-    absl::Duration left = *expires - clock.Now();
-    if (left <= absl::ZeroDuration()) return options.retry_interval;
-    return left * 2 / 3;
-  }
-
   // With `mu` held. Replaces the pending refresh.
   void ArmRefreshLocked(std::optional<absl::Duration> delay) {
     if (refresh_timer != nullptr) refresh_timer->Stop();
@@ -130,7 +120,8 @@ struct Registration::Impl : std::enable_shared_from_this<Impl> {
     std::lock_guard lock(mu);
     current = *result;
     ++registrations;
-    ArmRefreshLocked(RefreshDelay(*result));
+    ArmRefreshLocked(
+        sdk::daemon::RegistrationRefreshDelay(*result, clock.Now(), options.retry_interval));
     return absl::OkStatus();
   }
 

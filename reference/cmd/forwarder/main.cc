@@ -6,10 +6,11 @@
 // to the connections, which end by Close or by timeout at their other hops; a restarted forwarder
 // takes over a connection's devices (by their names, derived from the connection id) when the
 // connection is requested again.
-#include <cstdlib>
-#include <iostream>
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -19,23 +20,16 @@
 #include "reference/forwarder/registry_client.h"
 #include "reference/forwarder/tunnel.h"
 #include "reference/kernel/netlink.h"
-#include "reference/sdk/daemon/env_config.h"
-#include "reference/sdk/daemon/grpc_daemon.h"
+#include "reference/sdk/daemon/daemon_main.h"
 #include "reference/sdk/daemon/log.h"
 #include "reference/sdk/daemon/signals.h"
-#include "reference/sdk/tools/jwt.h"
 #include "reference/sdk/tools/labels.h"
-#include "reference/sdk/tools/spiffe_id.h"
 
 namespace {
 
-using nsmcert::sdk::daemon::EnvConfig;
-using nsmcert::sdk::daemon::GrpcDaemon;
+namespace daemon = nsmcert::sdk::daemon;
 namespace forwarder = nsmcert::forwarder;
 namespace tools = nsmcert::sdk::tools;
-
-// The trust domain of identities made up when none is configured (no SPIFFE Workload API yet).
-constexpr char kDefaultTrustDomain[] = "nsmcert.local";
 
 struct Config {
   std::string name;
@@ -53,7 +47,7 @@ struct Config {
   std::string spiffe_id;
 };
 
-void Declare(EnvConfig& env, Config& c) {
+void Declare(daemon::EnvConfig& env, Config& c) {
   env.String("NSM_NAME", &c.name, "forwarder",
              "name of this forwarder: its path segment name and its registration name");
   env.List("NSM_LISTEN_ON", &c.listen_on, "unix:///listen.on.socket",
@@ -78,39 +72,14 @@ void Declare(EnvConfig& env, Config& c) {
       "NSMCERT_EXPIRY_CLOSE_TIMEOUT", &c.expiry_close_timeout, "15s",
       "least time budget of the Close this hop sends on its own when a caller stopped refreshing a "
       "connection (nsmcert addition; the last request's deadline when that is longer)");
-  env.String("NSM_LOG_LEVEL", &c.log_level, "INFO",
-             "TRACE, DEBUG, INFO, WARN or ERROR (SIGUSR1 switches to TRACE, SIGUSR2 back)");
+  env.String("NSM_LOG_LEVEL", &c.log_level, "INFO", daemon::kLogLevelHelp);
   env.String("NSM_SPIFFE_ID", &c.spiffe_id, "",
-             absl::StrCat("SPIFFE ID the forwarder signs its tokens as (default spiffe://",
-                          kDefaultTrustDomain, "/<NSM_NAME>)"));
-}
-
-int Fail(const absl::Status& status) {
-  std::cerr << "nsmcert-forwarder: " << status << "\n";
-  return 2;
-}
-
-absl::Status Field(const char* variable, const absl::Status& status) {
-  if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(variable, ": ", status.message()));
-}
-
-absl::StatusOr<std::shared_ptr<tools::TokenSigner>> MakeSigner(const Config& c) {
-  std::string id_text = c.spiffe_id.empty()
-                            ? absl::StrCat("spiffe://", kDefaultTrustDomain, "/", c.name)
-                            : c.spiffe_id;
-  auto id = tools::SpiffeId::Parse(id_text);
-  if (!id.ok()) return Field(c.spiffe_id.empty() ? "NSM_NAME" : "NSM_SPIFFE_ID", id.status());
-  // A fresh key per run: without a Workload API nobody verifies these signatures, but the tokens
-  // must be well-formed ES256 JWTs with a SPIFFE subject for upstream peers (spec §2.6).
-  auto key = tools::EcKey::Generate();
-  if (!key.ok()) return key.status();
-  return std::make_shared<tools::Es256TokenSigner>(*id, *key, c.max_token_lifetime);
+             daemon::SpiffeIdHelp("SPIFFE ID the forwarder signs its tokens as"));
 }
 
 absl::StatusOr<forwarder::TunnelConfig> FindTunnel(const Config& c) {
   std::string ip = c.tunnel_ip;
-  if (ip.empty()) ip = nsmcert::sdk::daemon::FirstNonLoopbackAddress();
+  if (ip.empty()) ip = daemon::FirstNonLoopbackAddress();
   if (ip.empty()) {
     return absl::FailedPreconditionError(
         "NSM_TUNNEL_IP: not set, and this namespace has no non-loopback address to use");
@@ -124,41 +93,42 @@ absl::StatusOr<forwarder::TunnelConfig> FindTunnel(const Config& c) {
   auto nl = nsmcert::kernel::Netlink::OpenCurrent();
   if (!nl.ok()) return nl.status();
   auto tunnel = forwarder::DiscoverTunnel(**nl, ip, port);
-  if (!tunnel.ok()) return Field("NSM_TUNNEL_IP", tunnel.status());
+  if (!tunnel.ok()) return daemon::NameVariable("NSM_TUNNEL_IP", tunnel.status());
   return tunnel;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  nsmcert::sdk::daemon::BlockDaemonSignals();
+  daemon::BlockDaemonSignals();
 
   Config config;
-  EnvConfig env("nsmcert-forwarder",
-                "The nsmcert reference forwarder: selects endpoints and programs the Linux kernel "
-                "(veth, VXLAN, tc cross-connects), configured like upstream cmd-forwarder-vpp.");
-  Declare(env, config);
-  absl::StatusOr<bool> help = env.HandleArgs(argc, argv);
-  if (!help.ok()) return Fail(help.status());
-  if (*help) return 0;
-  if (absl::Status s = env.Load(); !s.ok()) return Fail(s);
-  auto level = nsmcert::sdk::daemon::ParseLogLevel(config.log_level);
-  if (!level.ok()) return Fail(Field("NSM_LOG_LEVEL", level.status()));
+  daemon::DaemonMain daemon_main(
+      "nsmcert-forwarder",
+      "The nsmcert reference forwarder: selects endpoints and programs the Linux kernel "
+      "(veth, VXLAN, tc cross-connects), configured like upstream cmd-forwarder-vpp.");
+  Declare(daemon_main.env(), config);
+  if (std::optional<int> exit = daemon_main.Configure(argc, argv)) return *exit;
+  auto level = daemon::ParseLogLevelVariable(config.log_level);
+  if (!level.ok()) return daemon_main.Fail(level.status());
   if (config.max_token_lifetime <= absl::ZeroDuration()) {
-    return Fail(absl::InvalidArgumentError("NSM_MAX_TOKEN_LIFETIME: must be positive"));
+    return daemon_main.Fail(daemon::InvalidVariable("NSM_MAX_TOKEN_LIFETIME", "must be positive"));
   }
   if (config.expiry_close_timeout <= absl::ZeroDuration()) {
-    return Fail(absl::InvalidArgumentError("NSMCERT_EXPIRY_CLOSE_TIMEOUT: must be positive"));
+    return daemon_main.Fail(
+        daemon::InvalidVariable("NSMCERT_EXPIRY_CLOSE_TIMEOUT", "must be positive"));
   }
   auto labels = tools::ParseColonLabels(config.labels);
-  if (!labels.ok()) return Fail(Field("NSM_LABELS", labels.status()));
-  if (config.listen_on.empty()) return Fail(absl::InvalidArgumentError("NSM_LISTEN_ON: empty"));
-  nsmcert::sdk::daemon::InitLogging(config.name, *level);
+  if (!labels.ok()) return daemon_main.Fail(daemon::NameVariable("NSM_LABELS", labels.status()));
+  if (config.listen_on.empty()) {
+    return daemon_main.Fail(daemon::InvalidVariable("NSM_LISTEN_ON", "empty"));
+  }
+  daemon::InitLogging(config.name, *level);
 
-  auto signer = MakeSigner(config);
-  if (!signer.ok()) return Fail(signer.status());
+  auto signer = daemon::MakeTokenSigner(config.name, config.spiffe_id, config.max_token_lifetime);
+  if (!signer.ok()) return daemon_main.Fail(signer.status());
   auto tunnel = FindTunnel(config);
-  if (!tunnel.ok()) return Fail(tunnel.status());
+  if (!tunnel.ok()) return daemon_main.Fail(tunnel.status());
 
   auto channels = std::make_shared<nsmcert::sdk::ChannelPool>();
   forwarder::RegistryClientOptions registry;
@@ -176,22 +146,27 @@ int main(int argc, char** argv) {
   options.timeout.close_budget = config.expiry_close_timeout;
   options.channels = channels;
   auto server = forwarder::ForwarderServer::Create(std::move(options));
-  if (!server.ok()) return Fail(server.status());
+  if (!server.ok()) return daemon_main.Fail(server.status());
 
-  auto daemon = GrpcDaemon::Create(config.listen_on);
-  if (!daemon.ok()) return Fail(Field("NSM_LISTEN_ON", daemon.status()));
-  (*server)->RegisterServices((*daemon)->builder());
-  if (absl::Status s = (*daemon)->Start(); !s.ok()) return Fail(s);
+  auto grpc_server = daemon::StartGrpcDaemon(config.listen_on, **server);
+  if (!grpc_server.ok()) {
+    // Only a malformed URL (INVALID_ARGUMENT, see StartGrpcDaemon) is the variable's fault; a
+    // failed bind is not.
+    const absl::Status& s = grpc_server.status();
+    return daemon_main.Fail(s.code() == absl::StatusCode::kInvalidArgument
+                                ? daemon::NameVariable("NSM_LISTEN_ON", s)
+                                : s);
+  }
   const std::vector<std::string_view> services = {nsmcert::api::service::kNetworkService,
                                                   nsmcert::api::service::kMonitorConnection};
-  (*daemon)->SetServing(services, true);
+  (*grpc_server)->SetServing(services, true);
   NSM_LOG(kInfo) << "serving; tunnel " << tunnel->ip << ":" << tunnel->port << " on "
                  << tunnel->device << " (MTU " << tunnel->underlay_mtu << ", tunnel MTU "
                  << tunnel->tunnel_mtu << ")";
 
   forwarder::RegistrationOptions reg;
   reg.name = config.name;
-  reg.url = (*daemon)->bound_urls().front();
+  reg.url = (*grpc_server)->bound_urls().front();
   reg.network_service = config.network_service;
   reg.labels = *labels;
   reg.retry_interval = config.registration_retry;
@@ -204,14 +179,12 @@ int main(int argc, char** argv) {
                    << config.network_service << ") at " << reg.url;
   }
 
-  int sig = nsmcert::sdk::daemon::WaitForTermination();
+  int sig = daemon::WaitForTermination();
   NSM_LOG(kInfo) << "signal " << sig << ": unregistering and shutting down";
   if (absl::Status s = registration.Stop(); !s.ok()) {
     NSM_LOG(kWarn) << "unregister: " << s;
   }
-  (*daemon)->SetServing(services, false);
-  (*server)->StopMonitorStreams();
-  (*daemon)->Shutdown(absl::Seconds(1));
+  daemon::StopServing(**grpc_server, services, [&] { (*server)->StopMonitorStreams(); });
   NSM_LOG(kInfo) << "stopped (connections' kernel state is left to their Close or timeout)";
   return 0;
 }

@@ -12,29 +12,26 @@
 #include <atomic>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "reference/kernel/netns.h"
 #include "reference/nsc/client.h"
 #include "reference/nsc/liveness.h"
 #include "reference/nsc/requests.h"
-#include "reference/sdk/daemon/env_config.h"
+#include "reference/sdk/daemon/daemon_main.h"
 #include "reference/sdk/daemon/log.h"
 #include "reference/sdk/daemon/signals.h"
 #include "reference/sdk/grpc/channel_pool.h"
-#include "reference/sdk/tools/jwt.h"
 #include "reference/sdk/tools/labels.h"
-#include "reference/sdk/tools/spiffe_id.h"
 
 namespace {
 
-using nsmcert::sdk::daemon::EnvConfig;
+namespace daemon = nsmcert::sdk::daemon;
 namespace tools = nsmcert::sdk::tools;
-
-constexpr char kDefaultTrustDomain[] = "nsmcert.local";
+using daemon::InvalidVariable;
 
 struct Config {
   std::string name;
@@ -56,7 +53,7 @@ struct Config {
   bool oneshot = false;
 };
 
-void Declare(EnvConfig& env, Config& config) {
+void Declare(daemon::EnvConfig& env, Config& config) {
   env.String("NSM_NAME", &config.name, "nsc",
              "name of this client: its path segment name; connection ids are <name>-<i>");
   env.String("NSM_CONNECT_TO", &config.connect_to, "unix:///var/lib/networkservicemesh/nsm.io.sock",
@@ -76,8 +73,7 @@ void Declare(EnvConfig& env, Config& config) {
            "comma-separated");
   env.String("NSM_AWARENESS_GROUPS", &config.awareness_groups, "",
              "accepted for compatibility; awareness groups are not supported");
-  env.String("NSM_LOG_LEVEL", &config.log_level, "INFO",
-             "TRACE, DEBUG, INFO, WARN or ERROR (SIGUSR1 switches to TRACE, SIGUSR2 back)");
+  env.String("NSM_LOG_LEVEL", &config.log_level, "INFO", daemon::kLogLevelHelp);
   env.Bool("NSM_LOCAL_DNS_SERVER_ENABLED", &config.local_dns_enabled, "true",
            "accepted for compatibility; no local DNS proxy runs");
   env.String("NSM_LOCAL_DNS_SERVER_ADDRESS", &config.local_dns_address, "127.0.0.1:53",
@@ -91,46 +87,24 @@ void Declare(EnvConfig& env, Config& config) {
   env.Duration("NSM_LIVENESS_CHECK_TIMEOUT", &config.liveness_timeout, "1s",
                "how long a check waits for replies (4 echo requests spread over it)");
   env.String("NSM_SPIFFE_ID", &config.spiffe_id, "",
-             absl::StrCat("SPIFFE ID the client signs its tokens as (default spiffe://",
-                          kDefaultTrustDomain, "/<NSM_NAME>)"));
+             daemon::SpiffeIdHelp("SPIFFE ID the client signs its tokens as"));
   env.Bool("NSMCERT_NSC_ONESHOT", &config.oneshot, "false",
            "one-shot mode, as --oneshot: request, print the connections as JSON, exit");
-}
-
-int Fail(const absl::Status& status) {
-  std::cerr << "nsmcert-nsc: " << status << "\n";
-  return 2;
-}
-
-absl::Status Invalid(const char* variable, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(variable, ": ", message));
-}
-
-absl::StatusOr<std::shared_ptr<tools::TokenSigner>> MakeSigner(const Config& config) {
-  std::string id_text = config.spiffe_id.empty()
-                            ? absl::StrCat("spiffe://", kDefaultTrustDomain, "/", config.name)
-                            : config.spiffe_id;
-  auto id = tools::SpiffeId::Parse(id_text);
-  if (!id.ok()) {
-    return Invalid(config.spiffe_id.empty() ? "NSM_NAME" : "NSM_SPIFFE_ID", id.status().message());
-  }
-  auto key = tools::EcKey::Generate();
-  if (!key.ok()) return key.status();
-  return std::make_shared<tools::Es256TokenSigner>(*id, *key, config.max_token_lifetime);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  nsmcert::sdk::daemon::BlockDaemonSignals();
+  daemon::BlockDaemonSignals();
 
   Config config;
-  EnvConfig env("nsmcert-nsc",
-                "The nsmcert reference client: requests network services from the nsmgr for "
-                "kernel interfaces in its own network namespace, refreshes and heals them, "
-                "configured like upstream cmd-nsc. Flags: --oneshot (request, print the "
-                "connections as a JSON array, exit), --close (with --oneshot: close them first).");
-  Declare(env, config);
+  daemon::DaemonMain daemon_main(
+      "nsmcert-nsc",
+      "The nsmcert reference client: requests network services from the nsmgr for "
+      "kernel interfaces in its own network namespace, refreshes and heals them, "
+      "configured like upstream cmd-nsc. Flags: --oneshot (request, print the "
+      "connections as a JSON array, exit), --close (with --oneshot: close them first).");
+  Declare(daemon_main.env(), config);
   // The mode flags are ours; everything else goes to the shared handling (--help).
   bool oneshot_flag = false;
   bool close_flag = false;
@@ -145,41 +119,47 @@ int main(int argc, char** argv) {
       rest.push_back(argv[i]);
     }
   }
-  absl::StatusOr<bool> help = env.HandleArgs(static_cast<int>(rest.size()), rest.data());
-  if (!help.ok()) return Fail(help.status());
-  if (*help) return 0;
-  if (absl::Status s = env.Load(); !s.ok()) return Fail(s);
+  if (std::optional<int> exit = daemon_main.Configure(static_cast<int>(rest.size()), rest.data())) {
+    return *exit;
+  }
   const bool oneshot = oneshot_flag || config.oneshot;
-  if (close_flag && !oneshot) return Fail(absl::InvalidArgumentError("--close needs --oneshot"));
+  if (close_flag && !oneshot) {
+    return daemon_main.Fail(absl::InvalidArgumentError("--close needs --oneshot"));
+  }
 
-  auto level = nsmcert::sdk::daemon::ParseLogLevel(config.log_level);
-  if (!level.ok()) return Fail(Invalid("NSM_LOG_LEVEL", level.status().message()));
+  auto level = daemon::ParseLogLevelVariable(config.log_level);
+  if (!level.ok()) return daemon_main.Fail(level.status());
   auto labels = tools::ParseEqualsLabels(config.labels);
-  if (!labels.ok()) return Fail(Invalid("NSM_LABELS", labels.status().message()));
+  if (!labels.ok()) {
+    return daemon_main.Fail(InvalidVariable("NSM_LABELS", labels.status().message()));
+  }
   auto requests = nsmcert::nsc::BuildRequests(config.name, config.network_services, *labels);
-  if (!requests.ok()) return Fail(Invalid("NSM_NETWORK_SERVICES", requests.status().message()));
+  if (!requests.ok()) {
+    return daemon_main.Fail(InvalidVariable("NSM_NETWORK_SERVICES", requests.status().message()));
+  }
   if (config.request_timeout <= absl::ZeroDuration()) {
-    return Fail(Invalid("NSM_REQUEST_TIMEOUT", "must be positive"));
+    return daemon_main.Fail(InvalidVariable("NSM_REQUEST_TIMEOUT", "must be positive"));
   }
   if (config.dial_timeout <= absl::ZeroDuration()) {
-    return Fail(Invalid("NSM_DIAL_TIMEOUT", "must be positive"));
+    return daemon_main.Fail(InvalidVariable("NSM_DIAL_TIMEOUT", "must be positive"));
   }
   if (config.max_token_lifetime <= absl::ZeroDuration()) {
-    return Fail(Invalid("NSM_MAX_TOKEN_LIFETIME", "must be positive"));
+    return daemon_main.Fail(InvalidVariable("NSM_MAX_TOKEN_LIFETIME", "must be positive"));
   }
   if (config.liveness_enabled && (config.liveness_interval <= absl::ZeroDuration() ||
                                   config.liveness_timeout <= absl::ZeroDuration())) {
-    return Fail(Invalid("NSM_LIVENESS_CHECK_INTERVAL/TIMEOUT", "must be positive"));
+    return daemon_main.Fail(
+        InvalidVariable("NSM_LIVENESS_CHECK_INTERVAL/TIMEOUT", "must be positive"));
   }
-  nsmcert::sdk::daemon::InitLogging(config.name, *level);
+  daemon::InitLogging(config.name, *level);
   if (!config.awareness_groups.empty()) {
     NSM_LOG(kWarn) << "NSM_AWARENESS_GROUPS is not supported; ignoring it";
   }
 
   auto netns = nsmcert::kernel::NetNs::Current();
-  if (!netns.ok()) return Fail(netns.status());
-  auto signer = MakeSigner(config);
-  if (!signer.ok()) return Fail(signer.status());
+  if (!netns.ok()) return daemon_main.Fail(netns.status());
+  auto signer = daemon::MakeTokenSigner(config.name, config.spiffe_id, config.max_token_lifetime);
+  if (!signer.ok()) return daemon_main.Fail(signer.status());
 
   nsmcert::nsc::NscOptions options;
   options.name = config.name;
@@ -197,12 +177,15 @@ int main(int argc, char** argv) {
   }
   options.channels = std::make_shared<nsmcert::sdk::ChannelPool>();
   auto client = nsmcert::nsc::NscClient::Create(std::move(options));
-  if (!client.ok()) return Fail(Invalid("NSM_CONNECT_TO or NSM_NAME", client.status().message()));
+  if (!client.ok()) {
+    return daemon_main.Fail(
+        InvalidVariable("NSM_CONNECT_TO or NSM_NAME", client.status().message()));
+  }
 
   // SIGTERM/SIGINT end whatever runs: retries stop, connections get closed.
   auto lifetime = std::make_shared<nsmcert::sdk::Context>();
   std::thread([lifetime] {
-    int sig = nsmcert::sdk::daemon::WaitForTermination();
+    int sig = daemon::WaitForTermination();
     NSM_LOG(kInfo) << "signal " << sig << ": closing connections";
     lifetime->Cancel();
   }).detach();

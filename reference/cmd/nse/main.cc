@@ -12,9 +12,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -26,23 +27,17 @@
 #include "reference/nse/nse_server.h"
 #include "reference/nse/registration.h"
 #include "reference/nse/registry_client.h"
-#include "reference/sdk/daemon/env_config.h"
-#include "reference/sdk/daemon/grpc_daemon.h"
+#include "reference/sdk/daemon/daemon_main.h"
 #include "reference/sdk/daemon/log.h"
 #include "reference/sdk/daemon/signals.h"
 #include "reference/sdk/grpc/channel_pool.h"
-#include "reference/sdk/tools/jwt.h"
 #include "reference/sdk/tools/labels.h"
-#include "reference/sdk/tools/spiffe_id.h"
 
 namespace {
 
-using nsmcert::sdk::daemon::EnvConfig;
-using nsmcert::sdk::daemon::GrpcDaemon;
+namespace daemon = nsmcert::sdk::daemon;
 namespace tools = nsmcert::sdk::tools;
-
-// The trust domain of identities made up when none is configured (no SPIFFE Workload API yet).
-constexpr char kDefaultTrustDomain[] = "nsmcert.local";
+using daemon::InvalidVariable;
 
 struct Config {
   std::string name;
@@ -67,7 +62,7 @@ struct Config {
   absl::Duration expiry_close_timeout;
 };
 
-void Declare(EnvConfig& env, Config& config) {
+void Declare(daemon::EnvConfig& env, Config& config) {
   env.String("NSM_NAME", &config.name, "icmp-server",
              "the endpoint's name: its registry entry and path segment name");
   env.String("NSM_BASE_DIR", &config.base_dir, "./",
@@ -108,11 +103,9 @@ void Declare(EnvConfig& env, Config& config) {
   env.String("NSM_PBR_CONFIG_PATH", &config.pbr_config_path,
              "/etc/policy-based-routing/config.yaml",
              "accepted for compatibility; policy routes are not handed out");
-  env.String("NSM_LOG_LEVEL", &config.log_level, "INFO",
-             "TRACE, DEBUG, INFO, WARN or ERROR (SIGUSR1 switches to TRACE, SIGUSR2 back)");
+  env.String("NSM_LOG_LEVEL", &config.log_level, "INFO", daemon::kLogLevelHelp);
   env.String("NSM_SPIFFE_ID", &config.spiffe_id, "",
-             absl::StrCat("SPIFFE ID the endpoint signs its tokens as (default spiffe://",
-                          kDefaultTrustDomain, "/<NSM_NAME>)"));
+             daemon::SpiffeIdHelp("SPIFFE ID the endpoint signs its tokens as"));
   env.Duration("NSMCERT_REGISTRY_RETRY_INTERVAL", &config.registry_retry, "500ms",
                "between attempts to register (again) when the nsmgr cannot be reached");
   env.Duration(
@@ -121,18 +114,9 @@ void Declare(EnvConfig& env, Config& config) {
       "connection (nsmcert addition; the last request's deadline when that is longer)");
 }
 
-int Fail(const absl::Status& status) {
-  std::cerr << "nsmcert-nse: " << status << "\n";
-  return 2;
-}
-
-absl::Status Invalid(const char* variable, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(variable, ": ", message));
-}
-
 // Everything the configuration must get right before anything starts.
 struct Parsed {
-  nsmcert::sdk::daemon::LogLevel log_level;
+  daemon::LogLevel log_level;
   tools::IpamPolicy ipam_policy = tools::IpamPolicy::kPolite;
   std::map<std::string, std::string> labels;
   std::vector<connectioncontext::DNSConfig> dns_configs;
@@ -140,54 +124,41 @@ struct Parsed {
 
 absl::StatusOr<Parsed> Parse(const Config& config) {
   Parsed parsed;
-  auto level = nsmcert::sdk::daemon::ParseLogLevel(config.log_level);
-  if (!level.ok()) return Invalid("NSM_LOG_LEVEL", level.status().message());
+  auto level = daemon::ParseLogLevelVariable(config.log_level);
+  if (!level.ok()) return level.status();
   parsed.log_level = *level;
   if (config.ipam_policy == "strict") {
     parsed.ipam_policy = tools::IpamPolicy::kStrict;
   } else if (config.ipam_policy != "polite") {
-    return Invalid("NSM_IPAM_POLICY",
-                   absl::StrCat("\"", config.ipam_policy, "\" is neither polite nor strict"));
+    return InvalidVariable("NSM_IPAM_POLICY", absl::StrCat("\"", config.ipam_policy,
+                                                           "\" is neither polite nor strict"));
   }
   auto labels = tools::ParseColonLabels(config.labels);
-  if (!labels.ok()) return Invalid("NSM_LABELS", labels.status().message());
+  if (!labels.ok()) return InvalidVariable("NSM_LABELS", labels.status().message());
   parsed.labels = *labels;
   auto dns = nsmcert::nse::ParseDnsConfigs(config.dns_configs);
-  if (!dns.ok()) return Invalid("NSM_DNS_CONFIGS", dns.status().message());
+  if (!dns.ok()) return InvalidVariable("NSM_DNS_CONFIGS", dns.status().message());
   parsed.dns_configs = *dns;
-  if (config.service_names.empty()) return Invalid("NSM_SERVICE_NAMES", "no network service");
-  if (config.payload.empty()) return Invalid("NSM_PAYLOAD", "empty");
+  if (config.service_names.empty()) {
+    return InvalidVariable("NSM_SERVICE_NAMES", "no network service");
+  }
+  if (config.payload.empty()) return InvalidVariable("NSM_PAYLOAD", "empty");
   if (auto target = nsmcert::sdk::GrpcTarget(config.connect_to); !target.ok()) {
-    return Invalid("NSM_CONNECT_TO", target.status().message());
+    return InvalidVariable("NSM_CONNECT_TO", target.status().message());
   }
   if (config.max_token_lifetime <= absl::ZeroDuration()) {
-    return Invalid("NSM_MAX_TOKEN_LIFETIME", "must be positive");
+    return InvalidVariable("NSM_MAX_TOKEN_LIFETIME", "must be positive");
   }
   if (config.idle_timeout < absl::ZeroDuration()) {
-    return Invalid("NSM_IDLE_TIMEOUT", "must not be negative");
+    return InvalidVariable("NSM_IDLE_TIMEOUT", "must not be negative");
   }
   if (config.registry_retry <= absl::ZeroDuration()) {
-    return Invalid("NSMCERT_REGISTRY_RETRY_INTERVAL", "must be positive");
+    return InvalidVariable("NSMCERT_REGISTRY_RETRY_INTERVAL", "must be positive");
   }
   if (config.expiry_close_timeout <= absl::ZeroDuration()) {
-    return Invalid("NSMCERT_EXPIRY_CLOSE_TIMEOUT", "must be positive");
+    return InvalidVariable("NSMCERT_EXPIRY_CLOSE_TIMEOUT", "must be positive");
   }
   return parsed;
-}
-
-absl::StatusOr<std::shared_ptr<tools::TokenSigner>> MakeSigner(const Config& config) {
-  std::string id_text = config.spiffe_id.empty()
-                            ? absl::StrCat("spiffe://", kDefaultTrustDomain, "/", config.name)
-                            : config.spiffe_id;
-  auto id = tools::SpiffeId::Parse(id_text);
-  if (!id.ok()) {
-    return Invalid(config.spiffe_id.empty() ? "NSM_NAME" : "NSM_SPIFFE_ID", id.status().message());
-  }
-  // Without a SPIFFE Workload API the tokens are well-formed ES256 JWTs with a SPIFFE subject,
-  // signed by a key made at start-up (the insecure profile, spec §2.6).
-  auto key = tools::EcKey::Generate();
-  if (!key.ok()) return key.status();
-  return std::make_shared<tools::Es256TokenSigner>(*id, *key, config.max_token_lifetime);
 }
 
 // A fresh directory for the listen socket, as upstream does; removed on exit.
@@ -203,31 +174,29 @@ absl::StatusOr<std::string> MakeSocketDir() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  nsmcert::sdk::daemon::BlockDaemonSignals();
+  daemon::BlockDaemonSignals();
 
   Config config;
-  EnvConfig env("nsmcert-nse",
-                "The nsmcert reference endpoint: an icmp-responder that registers its network "
-                "services through the nsmgr, hands every client a point-to-point address pair "
-                "and takes the KERNEL mechanism into its own network namespace, configured like "
-                "upstream cmd-nse-icmp-responder.");
-  Declare(env, config);
-  absl::StatusOr<bool> help = env.HandleArgs(argc, argv);
-  if (!help.ok()) return Fail(help.status());
-  if (*help) return 0;
-  if (absl::Status s = env.Load(); !s.ok()) return Fail(s);
+  daemon::DaemonMain daemon_main(
+      "nsmcert-nse",
+      "The nsmcert reference endpoint: an icmp-responder that registers its network "
+      "services through the nsmgr, hands every client a point-to-point address pair "
+      "and takes the KERNEL mechanism into its own network namespace, configured like "
+      "upstream cmd-nse-icmp-responder.");
+  Declare(daemon_main.env(), config);
+  if (std::optional<int> exit = daemon_main.Configure(argc, argv)) return *exit;
   auto parsed = Parse(config);
-  if (!parsed.ok()) return Fail(parsed.status());
-  nsmcert::sdk::daemon::InitLogging(config.name, parsed->log_level);
+  if (!parsed.ok()) return daemon_main.Fail(parsed.status());
+  daemon::InitLogging(config.name, parsed->log_level);
   if (std::filesystem::exists(config.pbr_config_path)) {
     NSM_LOG(kWarn) << "NSM_PBR_CONFIG_PATH " << config.pbr_config_path
                    << " exists, but policy routes are not supported; ignoring it";
   }
 
   auto netns = nsmcert::kernel::NetNs::Current();
-  if (!netns.ok()) return Fail(netns.status());
-  auto signer = MakeSigner(config);
-  if (!signer.ok()) return Fail(signer.status());
+  if (!netns.ok()) return daemon_main.Fail(netns.status());
+  auto signer = daemon::MakeTokenSigner(config.name, config.spiffe_id, config.max_token_lifetime);
+  if (!signer.ok()) return daemon_main.Fail(signer.status());
 
   nsmcert::nse::NseOptions options;
   options.name = config.name;
@@ -238,26 +207,24 @@ int main(int argc, char** argv) {
   options.netns_url = netns->InodeUrl();
   options.timeout.close_budget = config.expiry_close_timeout;
   auto nse = nsmcert::nse::NseServer::Create(std::move(options));
-  if (!nse.ok())
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat("NSM_CIDR_PREFIX or NSM_NAME: ", nse.status().message())));
+  if (!nse.ok()) {
+    return daemon_main.Fail(InvalidVariable("NSM_CIDR_PREFIX or NSM_NAME", nse.status().message()));
+  }
 
   std::string socket_dir;
   std::vector<std::string> listen_on = config.listen_on;
   if (listen_on.empty()) {
     auto dir = MakeSocketDir();
-    if (!dir.ok()) return Fail(dir.status());
+    if (!dir.ok()) return daemon_main.Fail(dir.status());
     socket_dir = *dir;
     listen_on.push_back(absl::StrCat("unix://", socket_dir, "/listen.on"));
   }
-  auto daemon = GrpcDaemon::Create(listen_on);
-  if (!daemon.ok()) return Fail(daemon.status());
-  (*nse)->RegisterServices((*daemon)->builder());
-  if (absl::Status s = (*daemon)->Start(); !s.ok()) return Fail(s);
+  auto grpc_server = daemon::StartGrpcDaemon(listen_on, **nse);
+  if (!grpc_server.ok()) return daemon_main.Fail(grpc_server.status());
   const std::vector<std::string_view> services = {nsmcert::api::service::kNetworkService,
                                                   nsmcert::api::service::kMonitorConnection};
-  (*daemon)->SetServing(services, true);
-  const std::string url = (*daemon)->PublicUrl();
+  (*grpc_server)->SetServing(services, true);
+  const std::string url = (*grpc_server)->PublicUrl();
   NSM_LOG(kInfo) << "serving " << absl::StrJoin(config.service_names, ",") << " at " << url
                  << " in network namespace " << netns->InodeUrl() << ", addresses from "
                  << config.cidr_prefix;
@@ -302,7 +269,7 @@ int main(int argc, char** argv) {
     });
   }
 
-  int sig = nsmcert::sdk::daemon::WaitForTermination();
+  int sig = daemon::WaitForTermination();
   NSM_LOG(kInfo) << "signal " << sig << ": shutting down";
   stopping = true;
   if (idle.joinable()) idle.join();
@@ -311,9 +278,7 @@ int main(int argc, char** argv) {
   } else if (config.unregister_itself) {
     NSM_LOG(kInfo) << "unregistered " << config.name;
   }
-  (*daemon)->SetServing(services, false);
-  (*nse)->StopMonitorStreams();
-  (*daemon)->Shutdown(absl::Seconds(1));
+  daemon::StopServing(**grpc_server, services, [&] { (*nse)->StopMonitorStreams(); });
   if (!socket_dir.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(socket_dir, ignored);

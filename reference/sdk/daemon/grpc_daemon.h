@@ -29,7 +29,8 @@ class GrpcDaemon {
   grpc::ServerBuilder& builder() { return builder_; }
 
   // Removes stale unix socket files (and creates their directories), binds, starts, enables the
-  // health service and writes the listen report. UNAVAILABLE naming the URL if a bind fails.
+  // health service and writes the listen report. UNAVAILABLE naming the URL if a bind fails,
+  // INTERNAL if the listen report cannot be written.
   absl::Status Start();
 
   // Listen URLs with tcp ports resolved, in NSM_LISTEN_ON order.
