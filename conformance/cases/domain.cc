@@ -330,13 +330,15 @@ absl::StatusOr<DomainEndpoint*> Domain::StartEndpoint(EndpointOptions options) {
   start.template_values = {{"registry_url", registry_url_},
                            {"connect_to", node_roles->nsmgr_url},
                            {"tunnel_ip", node_roles->address}};
-  std::map<std::string, std::string> env = options.env;
-  env.try_emplace("NSM_CONNECT_TO", node_roles->nsmgr_url);
-  env.try_emplace("NSM_SERVICE_NAMES", Join(options.services, ","));
-  env.try_emplace("NSM_CIDR_PREFIX", options.cidr);
-  env.try_emplace("NSM_LABELS", JoinLabels(options.labels, ':'));
-  env.try_emplace("NSM_PAYLOAD", options.payload);
-  start.reference_env = ReferenceEnv(env, options.name);
+  // cmd-nse-icmp-responder's variables (spec §13.3): what the case asks of its endpoint, for
+  // reference and external NSEs alike.
+  start.upstream_env = {{"NSM_NAME", options.name},
+                        {"NSM_CONNECT_TO", node_roles->nsmgr_url},
+                        {"NSM_SERVICE_NAMES", Join(options.services, ",")},
+                        {"NSM_CIDR_PREFIX", options.cidr},
+                        {"NSM_LABELS", JoinLabels(options.labels, ':')},
+                        {"NSM_PAYLOAD", options.payload}};
+  start.reference_env = ReferenceEnv(options.env, options.name);
   endpoint->options = std::move(options);
   auto role = context_.roles().Start(Role::kNse, std::move(start));
   if (!role.ok()) return role.status();

@@ -13,7 +13,8 @@
 //                   and the topology removed before the error is returned.
 //   StartEndpoint   an NSE in a workload namespace, registered through its node's nsmgr; returns
 //                   once it serves gRPC health (registration may still be under way: wait with
-//                   WaitForEndpoint).
+//                   WaitForEndpoint). Its configuration reaches reference and external NSEs alike
+//                   as cmd-nse-icmp-responder's variables (spec §13.3), under the manifest's env.
 //   RequestOnce     a one-shot NSC (`nsmcert-nsc --oneshot`): requests, prints, exits; returns the
 //                   Connections it received. Leaves the connections in place (with
 //                   ClientOptions::close_after_request: closes them before exiting).

@@ -251,7 +251,8 @@ absl::StatusOr<std::unique_ptr<RunningRole>> RoleLauncher::Start(Role role,
     // runner's directory, where relative paths in the manifest were meant.
     process_spec.working_dir = running->work_dir_.string();
     // The reference daemons read NSM_* variables (spec §13); ours win over the runner's own.
-    std::map<std::string, std::string> env = options.reference_env;
+    std::map<std::string, std::string> env = options.upstream_env;
+    for (const auto& [key, value] : options.reference_env) env[key] = value;
     env["NSM_LISTEN_ON"] = listen_on;
     env.try_emplace("NSM_NAME", name);
     for (auto& [key, value] : env) process_spec.env.emplace_back(key, value);
@@ -262,11 +263,13 @@ absl::StatusOr<std::unique_ptr<RunningRole>> RoleLauncher::Start(Role role,
       if (!arg.ok()) return arg.status();
       process_spec.argv.push_back(*std::move(arg));
     }
+    std::map<std::string, std::string> env = options.upstream_env;
     for (const auto& [key, value] : role_spec.env) {
       auto expanded = expand(value, Cat("env.", key));
       if (!expanded.ok()) return expanded.status();
-      process_spec.env.emplace_back(key, *std::move(expanded));
+      env[key] = *std::move(expanded);
     }
+    for (auto& [key, value] : env) process_spec.env.emplace_back(key, std::move(value));
   }
   running->description_ = DescribeRole(role, role_spec.implementation, role_spec, name, binary);
 

@@ -72,6 +72,11 @@ struct RoleStartOptions {
   // Values of the other template variables ({registry_url}, {connect_to}, {tunnel_ip}); a template
   // that uses one not given here is an error naming it.
   std::map<std::string, std::string> template_values;
+  // The instance's per-case configuration in upstream's own variables (spec §13: an NSE's
+  // NSM_SERVICE_NAMES, NSM_CIDR_PREFIX, NSM_LABELS, ...). Given to reference daemons and external
+  // commands alike, so that an upstream-compatible implementation is configured per case too; the
+  // manifest's env for the role overrides a variable it also sets, reference_env likewise.
+  std::map<std::string, std::string> upstream_env;
   // Extra environment of a reference daemon (NSM_EXPIRE_PERIOD, say). Not given to external roles:
   // their configuration is the manifest's.
   std::map<std::string, std::string> reference_env;

@@ -153,6 +153,29 @@ TEST_F(RolesTest, ReferenceRoleIsFoundInTheBinDirAndConfiguredThroughNsmVariable
       << ReadFile(dir_ / "registry-a.log");
 }
 
+TEST_F(RolesTest, UpstreamVariablesReachExternalCommandsUnderTheManifestsEnv) {
+  const std::filesystem::path script = dir_ / "vendor-registry";
+  MakeExecutable(script, std::string("#!/bin/sh\n"
+                                     "echo \"services=$NSM_SERVICE_NAMES cidr=$NSM_CIDR_PREFIX "
+                                     "reference-only=${NSMCERT_REFERENCE_ONLY:-unset}\"\n"
+                                     "exec \"") +
+                             NSMCERT_HEALTH_SERVER + "\" \"$@\"\n");
+  CaseContext& context =
+      Context(std::string("vendor: v\nproduct: p\nversion: \"1\"\nroles:\n  registry:\n"
+                          "    implementation: external\n    command: [\"") +
+              script.string() + "\", \"--listen={listen_url}\", " + kRegistryServices +
+              "]\n    env:\n      NSM_CIDR_PREFIX: \"10.9.0.0/24\"\n");
+  RoleStartOptions options;
+  options.upstream_env = {{"NSM_SERVICE_NAMES", "a,b"}, {"NSM_CIDR_PREFIX", "172.16.1.100/31"}};
+  options.reference_env = {{"NSMCERT_REFERENCE_ONLY", "set"}};
+  auto role = context.roles().StartRegistry(options);
+  ASSERT_TRUE(role.ok()) << role.status();
+  // The case's services arrive; the manifest's CIDR wins; reference-only settings stay out.
+  EXPECT_TRUE(EventuallyContains(dir_ / "registry.log",
+                                 "services=a,b cidr=10.9.0.0/24 reference-only=unset"))
+      << ReadFile(dir_ / "registry.log");
+}
+
 TEST_F(RolesTest, AMissingReferenceBinaryIsAHarnessError) {
   CaseContext& context = Context("vendor: v\nproduct: p\nversion: \"1\"\n", dir_.path());
   auto role = context.roles().StartRegistry();
