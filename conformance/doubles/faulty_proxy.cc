@@ -50,11 +50,14 @@
 namespace {
 
 using nsmcert::doubles::Backend;
+using nsmcert::doubles::BlockStopSignals;
 using nsmcert::doubles::ForwardedCall;
 using nsmcert::doubles::GrpcTarget;
 using nsmcert::doubles::HealthService;
 using nsmcert::doubles::IsServingUrl;
+using nsmcert::doubles::ParseDoubleArgs;
 using nsmcert::doubles::ReturnPathHeader;
+using nsmcert::doubles::WaitForStopSignal;
 
 constexpr std::string_view kNetworkService = "networkservice.NetworkService";
 constexpr std::string_view kMonitorService = "connection.MonitorConnection";
@@ -259,53 +262,24 @@ int Usage(std::string_view problem) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string listen;
-  std::string connect_to;
-  std::string backend_path;
-  std::string work_dir;
+  auto args = ParseDoubleArgs(argc, argv, {"--listen", "--connect-to", "--backend", "--work-dir"},
+                              {}, {"wrong-vni", "drop-own-segment", "unstable-id"});
+  if (!args.ok()) return Usage(std::string(args.status().message()));
+  const std::string listen = args->values["--listen"];
+  const std::string connect_to = args->values["--connect-to"];
+  const std::string backend_path = args->values["--backend"];
+  const std::string work_dir = args->values["--work-dir"];
   Faults faults;
-  std::vector<std::string> fault_names;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (i + 1 >= argc) return Usage(std::string(arg) + " needs a value");
-    const std::string value = argv[++i];
-    if (arg == "--listen") {
-      listen = value;
-    } else if (arg == "--connect-to") {
-      connect_to = value;
-    } else if (arg == "--backend") {
-      backend_path = value;
-    } else if (arg == "--work-dir") {
-      work_dir = value;
-    } else if (arg == "--fault") {
-      if (value == "wrong-vni") {
-        faults.wrong_vni = true;
-      } else if (value == "drop-own-segment") {
-        faults.drop_own_segment = true;
-      } else if (value == "unstable-id") {
-        faults.unstable_id = true;
-      } else if (value != "none") {
-        return Usage("unknown fault \"" + value + "\"");
-      }
-      fault_names.push_back(value);
-    } else {
-      return Usage("unknown option " + std::string(arg));
-    }
-  }
-  if (listen.empty() || connect_to.empty() || backend_path.empty() || work_dir.empty()) {
-    return Usage("--listen, --connect-to, --backend and --work-dir are required");
-  }
+  faults.wrong_vni = args->faults.contains("wrong-vni");
+  faults.drop_own_segment = args->faults.contains("drop-own-segment");
+  faults.unstable_id = args->faults.contains("unstable-id");
   for (const std::string& url : {listen, connect_to}) {
     if (!IsServingUrl(url)) {
       return Usage("\"" + url + "\" is neither unix:///path nor tcp://host:port");
     }
   }
-
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Signals are taken by WaitForStopSignal below, on this thread; gRPC's threads inherit the mask.
+  BlockStopSignals();
 
   Urls urls;
   urls.proxy = listen;
@@ -356,14 +330,13 @@ int main(int argc, char** argv) {
   health.SetReady();
   std::cout << "nsmcert-faulty-proxy: serving on " << listen << " in front of " << backend_path
             << " (" << urls.backend << "), registry calls to " << connect_to;
-  for (const std::string& name : fault_names) std::cout << " [fault " << name << "]";
+  for (const std::string& name : args->faults) std::cout << " [fault " << name << "]";
   std::cout << std::endl;
   if (const char* report = std::getenv("NSMCERT_LISTEN_REPORT"); report != nullptr && *report) {
     std::ofstream(report) << listen << "\n";
   }
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  WaitForStopSignal();
   backend.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   return 0;

@@ -42,11 +42,14 @@
 namespace {
 
 using nsmcert::doubles::Backend;
+using nsmcert::doubles::BlockStopSignals;
 using nsmcert::doubles::ForwardedCall;
 using nsmcert::doubles::GrpcTarget;
 using nsmcert::doubles::HealthService;
 using nsmcert::doubles::IsServingUrl;
+using nsmcert::doubles::ParseDoubleArgs;
 using nsmcert::doubles::ReturnPathHeader;
+using nsmcert::doubles::WaitForStopSignal;
 
 constexpr std::string_view kNseService = "registry.NetworkServiceEndpointRegistry";
 constexpr std::string_view kNsService = "registry.NetworkServiceRegistry";
@@ -155,45 +158,21 @@ int Usage(std::string_view problem) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string listen;
-  std::string backend_path;
-  std::string work_dir;
+  auto args = ParseDoubleArgs(argc, argv, {"--listen", "--backend", "--work-dir"}, {},
+                              {"no-deleted-events", "forget-initial-registration-time"});
+  if (!args.ok()) return Usage(std::string(args.status().message()));
+  const std::string listen = args->values["--listen"];
+  const std::string backend_path = args->values["--backend"];
+  const std::string work_dir = args->values["--work-dir"];
   Faults faults;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (i + 1 >= argc) return Usage(std::string(arg) + " needs a value");
-    const std::string value = argv[++i];
-    if (arg == "--listen") {
-      listen = value;
-    } else if (arg == "--backend") {
-      backend_path = value;
-    } else if (arg == "--work-dir") {
-      work_dir = value;
-    } else if (arg == "--fault") {
-      if (value == "no-deleted-events") {
-        faults.no_deleted_events = true;
-      } else if (value == "forget-initial-registration-time") {
-        faults.forget_initial_registration_time = true;
-      } else if (value != "none") {
-        return Usage("unknown fault \"" + value + "\"");
-      }
-    } else {
-      return Usage("unknown option " + std::string(arg));
-    }
-  }
-  if (listen.empty() || backend_path.empty() || work_dir.empty()) {
-    return Usage("--listen, --backend and --work-dir are required");
-  }
+  faults.no_deleted_events = args->faults.contains("no-deleted-events");
+  faults.forget_initial_registration_time =
+      args->faults.contains("forget-initial-registration-time");
   if (!IsServingUrl(listen)) {
     return Usage("--listen \"" + listen + "\" is neither unix:///path nor tcp://host:port");
   }
-
-  // Signals are taken by sigwait below, on this thread; gRPC's threads inherit the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Signals are taken by WaitForStopSignal below, on this thread; gRPC's threads inherit the mask.
+  BlockStopSignals();
 
   const std::string backend_url = "unix://" + work_dir + "/backend.sock";
   Backend backend("nsmcert-faulty-registry", backend_path,
@@ -230,8 +209,7 @@ int main(int argc, char** argv) {
                     : "")
             << std::endl;
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  WaitForStopSignal();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   backend.Stop();
   return 0;

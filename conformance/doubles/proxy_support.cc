@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +20,68 @@ using grpc::health::v1::HealthCheckResponse;
 
 constexpr const char* kForwardedKeys[] = {"nsm-client-token", "nsm-client-token-expires", "path"};
 
+sigset_t StopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  return signals;
+}
+
 }  // namespace
+
+absl::StatusOr<DoubleArgs> ParseDoubleArgs(int argc, const char* const* argv,
+                                           const std::vector<std::string>& required,
+                                           const std::vector<std::string>& optional,
+                                           const std::set<std::string>& known_faults) {
+  auto known = [&](const std::string& option) {
+    return std::find(required.begin(), required.end(), option) != required.end() ||
+           std::find(optional.begin(), optional.end(), option) != optional.end();
+  };
+  DoubleArgs args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string option = argv[i];
+    if (option != "--fault" && !known(option)) {
+      return absl::InvalidArgumentError("unknown option " + option);
+    }
+    if (i + 1 >= argc) return absl::InvalidArgumentError(option + " needs a value");
+    const std::string value = argv[++i];
+    if (option != "--fault") {
+      args.values[option] = value;
+    } else if (known_faults.contains(value)) {
+      args.faults.insert(value);
+    } else if (value != "none") {
+      return absl::InvalidArgumentError("unknown fault \"" + value + "\"");
+    }
+  }
+  std::vector<std::string> missing;
+  for (const std::string& option : required) {
+    if (!args.values.contains(option)) missing.push_back(option);
+  }
+  if (!missing.empty()) {
+    // Names every required option, as a usage line would: "--a, --b and --c are required".
+    std::string all;
+    for (std::size_t i = 0; i < required.size(); ++i) {
+      if (i > 0) all += i + 1 == required.size() ? " and " : ", ";
+      all += required[i];
+    }
+    return absl::InvalidArgumentError(all +
+                                      (required.size() > 1 ? " are required" : " is required"));
+  }
+  return args;
+}
+
+void BlockStopSignals() {
+  const sigset_t stop_signals = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+}
+
+int WaitForStopSignal() {
+  const sigset_t stop_signals = StopSignals();
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  return signal_number;
+}
 
 std::string GrpcTarget(const std::string& url) {
   if (url.rfind("tcp://", 0) == 0) return url.substr(6);

@@ -13,10 +13,32 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "grpc_health.grpc.pb.h"
 
 namespace nsmcert::doubles {
+
+// A double's command line: `--option value` pairs (options named by the double) and repeatable
+// `--fault NAME` (NAME one of the double's faults, or "none").
+struct DoubleArgs {
+  std::map<std::string, std::string> values;  // "--listen" -> its value
+  std::set<std::string> faults;               // without "none"
+};
+// Parses argv[1..]. Every option in `required` must be given; `optional` ones may be. An
+// INVALID_ARGUMENT error names what is wrong: "--x needs a value", "unknown option --y",
+// "unknown fault \"z\"", "--a, --b and --c are required".
+absl::StatusOr<DoubleArgs> ParseDoubleArgs(int argc, const char* const* argv,
+                                           const std::vector<std::string>& required,
+                                           const std::vector<std::string>& optional,
+                                           const std::set<std::string>& known_faults);
+
+// Blocks SIGTERM and SIGINT in the calling thread (threads started later inherit the mask), so that
+// the main thread takes them with WaitForStopSignal. Call first thing in main.
+void BlockStopSignals();
+// Waits for SIGTERM or SIGINT (blocked by BlockStopSignals) and returns it.
+int WaitForStopSignal();
 
 // The gRPC target of an NSM URL: unix URLs verbatim, tcp://host:port -> host:port.
 std::string GrpcTarget(const std::string& url);
