@@ -12,8 +12,6 @@
 
 namespace nsmcert::conformance::nsm_cases {
 
-using registry_cases::FormatRfc3339Nano;
-using registry_cases::MakeCallerToken;
 
 // ---------------------------------------------------------------------------------------------
 // MonitorStream
@@ -112,21 +110,13 @@ NsmClient::NsmClient(std::string url, std::string label, CaseContext& context,
 std::multimap<std::string, std::string> NsmClient::Prepare(grpc::ClientContext& call,
                                                            const NsmCallOptions& options,
                                                            bool stream) const {
-  const absl::Time now = absl::Now();
-  const absl::Duration remaining = context_.remaining();
-  const absl::Duration deadline = stream ? remaining : std::min(options.deadline, remaining);
-  call.set_deadline(absl::ToChronoTime(now + deadline));
-  call.set_wait_for_ready(true);
-  std::multimap<std::string, std::string> sent;
+  std::optional<registry_cases::CallerToken> token;
   if (options.send_token) {
-    const absl::Time expires = now + options.token_lifetime;
-    sent.emplace(std::string(api::metadata::kClientToken),
-                 options.token.value_or(MakeCallerToken(options.identity, expires)));
-    sent.emplace(std::string(api::metadata::kClientTokenExpires),
-                 options.token_expires.value_or(FormatRfc3339Nano(expires)));
+    token = registry_cases::CallerToken{options.identity, options.token_lifetime, options.token,
+                                        options.token_expires};
   }
-  for (const auto& [key, value] : sent) call.AddMetadata(key, value);
-  return sent;
+  return registry_cases::PrepareCaseCall(
+      call, context_.remaining(), stream ? std::nullopt : std::optional(options.deadline), token);
 }
 
 RequestResult NsmClient::Request(const networkservice::NetworkServiceRequest& request,

@@ -142,6 +142,25 @@ std::string MakeCallerToken(std::string_view spiffe_id, absl::Time expires) {
   return Cat(signing_input, ".", Base64UrlEncode(HmacSha256(kTokenKey, signing_input)));
 }
 
+std::multimap<std::string, std::string> PrepareCaseCall(
+    grpc::ClientContext& call, absl::Duration remaining, std::optional<absl::Duration> cap,
+    const std::optional<CallerToken>& token, const std::map<std::string, std::string>& extra) {
+  const absl::Time now = absl::Now();
+  call.set_deadline(absl::ToChronoTime(now + (cap ? std::min(*cap, remaining) : remaining)));
+  call.set_wait_for_ready(true);
+  std::multimap<std::string, std::string> sent;
+  if (token) {
+    const absl::Time expires = now + token->lifetime;
+    sent.emplace(std::string(api::metadata::kClientToken),
+                 token->text.value_or(MakeCallerToken(token->identity, expires)));
+    sent.emplace(std::string(api::metadata::kClientTokenExpires),
+                 token->expires_text.value_or(FormatRfc3339Nano(expires)));
+  }
+  for (const auto& [key, value] : extra) sent.emplace(key, value);
+  for (const auto& [key, value] : sent) call.AddMetadata(key, value);
+  return sent;
+}
+
 absl::StatusOr<std::string> JwtSubject(std::string_view jwt) {
   const std::size_t first = jwt.find('.');
   const std::size_t second = first == std::string_view::npos ? first : jwt.find('.', first + 1);
@@ -346,21 +365,11 @@ RegistryClient::RegistryClient(std::string url, CaseContext& context, Transcript
 std::multimap<std::string, std::string> RegistryClient::Prepare(grpc::ClientContext& call,
                                                                 const CallOptions& options,
                                                                 bool watch) const {
-  const absl::Time now = absl::Now();
-  const absl::Duration remaining = context_.remaining();
-  const absl::Duration deadline = watch ? remaining : std::min(options.deadline, remaining);
-  call.set_deadline(absl::ToChronoTime(now + deadline));
-  call.set_wait_for_ready(true);
-  std::multimap<std::string, std::string> sent;
-  if (options.send_token) {
-    const absl::Time expires = now + options.token_lifetime;
-    sent.emplace(std::string(api::metadata::kClientToken),
-                 MakeCallerToken(options.identity, expires));
-    sent.emplace(std::string(api::metadata::kClientTokenExpires), FormatRfc3339Nano(expires));
-  }
-  for (const auto& [key, value] : options.extra_metadata) sent.emplace(key, value);
-  for (const auto& [key, value] : sent) call.AddMetadata(key, value);
-  return sent;
+  std::optional<CallerToken> token;
+  if (options.send_token) token = CallerToken{options.identity, options.token_lifetime, {}, {}};
+  return PrepareCaseCall(call, context_.remaining(),
+                         watch ? std::nullopt : std::optional(options.deadline), token,
+                         options.extra_metadata);
 }
 
 template <class Request, class Reply, class Method>

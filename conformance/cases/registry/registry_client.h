@@ -44,6 +44,21 @@ absl::StatusOr<std::string> JwtSubject(std::string_view jwt);
 // Go's RFC 3339 with nanoseconds, as the -expires metadata carries it: 2030-01-02T03:04:05.5Z.
 std::string FormatRfc3339Nano(absl::Time time);
 
+// The per-RPC token a case's caller sends (spec §2.3): made for `identity`, valid for `lifetime`
+// (negative: already expired), unless `text` / `expires_text` give the metadata verbatim.
+struct CallerToken {
+  std::string identity;
+  absl::Duration lifetime;
+  std::optional<std::string> text;
+  std::optional<std::string> expires_text;
+};
+// Prepares a call of a case's client: the deadline is the case's remaining time, capped by `cap`
+// when given (open-ended streams pass none); wait-for-ready; then the token's metadata (none
+// without a token) and `extra`. Returns the metadata sent, for the transcript.
+std::multimap<std::string, std::string> PrepareCaseCall(
+    grpc::ClientContext& call, absl::Duration remaining, std::optional<absl::Duration> cap,
+    const std::optional<CallerToken>& token, const std::map<std::string, std::string>& extra = {});
+
 // The identity the registry cases call as.
 inline constexpr std::string_view kCallerId = "spiffe://nsmcert.conformance/registry-client";
 
