@@ -6,13 +6,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "reference/forwarder/connection_plans.h"
 #include "reference/forwarder/forwarder_server.h"
+#include "reference/forwarder/kernel_dataplane.h"
 #include "reference/forwarder/testing.h"
 #include "reference/kernel/testing.h"
 #include "reference/sdk/tools/go_time.h"
@@ -431,6 +434,54 @@ TEST_F(ForwarderKernelTest, ARestartedForwarderTakesOverTheDevicesOfAConnectionI
   ExpectSame(before, Snap());
   // The first instance's Close finds nothing left to remove.
   EXPECT_TRUE(Close(*conn).ok());
+  ExpectSame(before, Snap());
+}
+
+// KernelDataplane on its own: an Apply or a Remove of a local connection enters each namespace
+// once (node, client, endpoint) however many plans touch it, and Apply first removes a device of
+// the same connection that a crashed earlier run left behind.
+TEST_F(ForwarderKernelTest, TheDataplaneEntersEachNamespaceOncePerOperation) {
+  const Snapshots before = Snap();
+  kernel::KernelInterfaceInput nsc;
+  nsc.side = kernel::ConnectionSide::kClient;
+  nsc.workload_netns = nsc_->ns().InodeUrl();
+  nsc.forwarder_netns = node_->name();
+  nsc.interface_name = "nsm-1";
+  nsc.forwarder_interface_name = "fwi-dp-test";
+  nsc.ip_context.src_ip_addrs = {"10.82.0.1/31"};
+  nsc.ip_context.dst_ip_addrs = {"10.82.0.0/31"};
+  kernel::KernelInterfaceInput nse = nsc;
+  nse.side = kernel::ConnectionSide::kEndpoint;
+  nse.workload_netns = nse_->ns().InodeUrl();
+  nse.interface_name = "nse-1";
+  nse.forwarder_interface_name = "fwo-dp-test";
+  auto nsc_plan = kernel::BuildInterfacePlan(nsc);
+  auto nse_plan = kernel::BuildInterfacePlan(nse);
+  auto xc = kernel::BuildXconnectPlan({node_->name(), "fwi-dp-test", "fwo-dp-test"});
+  ASSERT_TRUE(nsc_plan.ok() && nse_plan.ok() && xc.ok());
+  ConnectionPlans plans;
+  plans.incoming.interface = *nsc_plan;
+  plans.outgoing.interface = *nse_plan;
+  plans.xconnect = *xc;
+
+  // The leftover: a device under this connection's incoming name.
+  ASSERT_TRUE(node_->nl().CreateBridge("fwi-dp-test").ok());
+  KernelDataplane dataplane;
+  std::uint64_t threads = kernel::NetNsThreadsStarted();
+  absl::Status applied = dataplane.Apply(plans);
+  ASSERT_TRUE(applied.ok()) << applied;
+  EXPECT_EQ(kernel::NetNsThreadsStarted() - threads, 3u);
+  auto link = node_->nl().GetLink("fwi-dp-test");
+  ASSERT_TRUE(link.ok()) << link.status();
+  EXPECT_EQ(link->kind, "veth");
+  auto replies = kernel::testing::Ping(nsc_->ns(), "10.82.0.0", 2, 2000);
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  EXPECT_EQ(*replies, 2);
+
+  threads = kernel::NetNsThreadsStarted();
+  absl::Status removed = dataplane.Remove(plans);
+  ASSERT_TRUE(removed.ok()) << removed;
+  EXPECT_EQ(kernel::NetNsThreadsStarted() - threads, 3u);
   ExpectSame(before, Snap());
 }
 

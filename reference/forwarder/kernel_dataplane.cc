@@ -84,19 +84,13 @@ void KernelDataplane::set_fault_injector(kernel::PlanApplier::FaultInjector inje
   fault_injector_ = std::move(injector);
 }
 
-kernel::PlanApplier KernelDataplane::MakeApplier() const {
-  kernel::PlanApplier applier(resolver_);
-  if (fault_injector_) applier.set_fault_injector(fault_injector_);
-  return applier;
-}
-
-absl::Status KernelDataplane::RemoveLeftovers(const ConnectionPlans& plans) {
-  auto ns = resolver_->Resolve(plans.xconnect.netns);
-  if (!ns.ok()) return Annotate(ns.status(), "forwarder namespace");
-  auto nl = kernel::Netlink::Open(*ns);
-  if (!nl.ok()) return Annotate(nl.status(), "forwarder namespace");
+absl::Status KernelDataplane::RemoveLeftovers(kernel::PlanApplier& applier,
+                                              const ConnectionPlans& plans) {
+  absl::StatusOr<kernel::Netlink*> nl = applier.NetlinkIn(plans.xconnect.netns, "forwarder");
+  if (!nl.ok()) return nl.status();
+  // A delete by name is the lookup too: a device that is not there is NOT_FOUND, nothing to do.
   for (const std::string* name : {&plans.incoming.device(), &plans.outgoing.device()}) {
-    if (name->empty() || !(*nl)->GetLink(*name).ok()) continue;
+    if (name->empty()) continue;
     absl::Status deleted = (*nl)->DeleteLink(*name);
     if (!Gone(deleted)) return Annotate(deleted, "removing a leftover device of this connection");
   }
@@ -104,8 +98,12 @@ absl::Status KernelDataplane::RemoveLeftovers(const ConnectionPlans& plans) {
 }
 
 absl::Status KernelDataplane::Apply(const ConnectionPlans& plans) {
-  if (absl::Status s = RemoveLeftovers(plans); !s.ok()) return s;
-  kernel::PlanApplier applier = MakeApplier();
+  kernel::PlanApplier applier(resolver_);
+  applier.set_fault_injector(fault_injector_);
+  // One socket per namespace for the whole connection (leftovers, both sides, cross-connect and
+  // any undo), closed when Apply returns.
+  kernel::PlanApplier::SocketScope sockets(applier);
+  if (absl::Status s = RemoveLeftovers(applier, plans); !s.ok()) return s;
   if (absl::Status s = ApplySide(applier, plans.incoming); !s.ok()) {
     return Annotate(s, "incoming side");
   }
@@ -122,7 +120,9 @@ absl::Status KernelDataplane::Apply(const ConnectionPlans& plans) {
 }
 
 absl::Status KernelDataplane::Remove(const ConnectionPlans& plans) {
-  kernel::PlanApplier applier = MakeApplier();
+  kernel::PlanApplier applier(resolver_);
+  applier.set_fault_injector(fault_injector_);
+  kernel::PlanApplier::SocketScope sockets(applier);
   absl::Status first;
   KeepFirstError(first, Annotate(applier.Remove(plans.xconnect), "cross-connect"));
   KeepFirstError(first, Annotate(RemoveSide(applier, plans.outgoing), "outgoing side"));

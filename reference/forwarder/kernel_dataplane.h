@@ -40,7 +40,8 @@ class DataplaneApplier {
 // a live connection holds). Deleting a veth end also takes its peer out of the workload's
 // namespace.
 //
-// Thread-safe: every call opens its own netlink sockets.
+// Thread-safe: every call opens its own netlink sockets, one per namespace, and closes them before
+// it returns (an open socket would pin a namespace that its pod has deleted).
 class KernelDataplane final : public DataplaneApplier {
  public:
   // `resolver` (not owned) turns the plans' namespace references into handles; nullptr = a
@@ -56,8 +57,9 @@ class KernelDataplane final : public DataplaneApplier {
   absl::Status Remove(const ConnectionPlans& plans) override;
 
  private:
-  kernel::PlanApplier MakeApplier() const;
-  absl::Status RemoveLeftovers(const ConnectionPlans& plans);
+  // Deletes devices named like this connection's forwarder-side devices (left by a crashed
+  // earlier run), through `applier`'s socket in the forwarder's namespace.
+  absl::Status RemoveLeftovers(kernel::PlanApplier& applier, const ConnectionPlans& plans);
   absl::Status UpdateInterface(const kernel::InterfacePlan& current,
                                const kernel::InterfacePlan& desired);
 

@@ -329,6 +329,10 @@ absl::StatusOr<int> OpenRouteSocket() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Netlink>> Netlink::Open(const NetNs& ns) {
+  // The socket keeps the namespace of the thread that creates it. A thread that enters the
+  // namespace is only needed when the caller is elsewhere; in the common case (the forwarder's
+  // own namespace) that thread's start and exit would cost more than the whole netlink exchange.
+  if (IsCallingThreadNetNs(ns)) return OpenCurrent();
   absl::StatusOr<int> fd = RunInNetNs(ns, [] { return OpenRouteSocket(); });
   if (!fd.ok()) return fd.status();
   return std::unique_ptr<Netlink>(new Netlink(*fd));
@@ -666,22 +670,29 @@ absl::Status Netlink::Rename(std::string_view link, std::string_view new_name) {
   return Transact(req, internal::Cat("rename link ", Quote(link), " to ", Quote(new_name)));
 }
 
-absl::Status Netlink::SetUp(std::string_view link, bool up) {
-  absl::StatusOr<int> index = LinkIndex(link);
-  if (!index.ok()) return index.status();
+Netlink::Request Netlink::ChangeLinkByName(std::string_view link) {
+  // With index 0 the kernel finds the link by IFLA_IFNAME. Without NLM_F_CREATE a missing link is
+  // ENODEV (NOT_FOUND), and the name is not taken as a rename: that needs an index.
   Request req(RTM_NEWLINK, NLM_F_ACK);
-  ifinfomsg ifi = LinkHeader(*index);
+  req.Header(LinkHeader());
+  req.Str(IFLA_IFNAME, link);
+  return req;
+}
+
+absl::Status Netlink::SetUp(std::string_view link, bool up) {
+  if (absl::Status s = ValidateIfName(link); !s.ok()) return s;
+  Request req(RTM_NEWLINK, NLM_F_ACK);
+  ifinfomsg ifi = LinkHeader();
   ifi.ifi_flags = up ? IFF_UP : 0;
   ifi.ifi_change = IFF_UP;
   req.Header(ifi);
+  req.Str(IFLA_IFNAME, link);
   return Transact(req, internal::Cat("set link ", Quote(link), up ? " up" : " down"));
 }
 
 absl::Status Netlink::SetMtu(std::string_view link, std::uint32_t mtu) {
-  absl::StatusOr<int> index = LinkIndex(link);
-  if (!index.ok()) return index.status();
-  Request req(RTM_NEWLINK, NLM_F_ACK);
-  req.Header(LinkHeader(*index));
+  if (absl::Status s = ValidateIfName(link); !s.ok()) return s;
+  Request req = ChangeLinkByName(link);
   req.U32(IFLA_MTU, mtu);
   return Transact(req, internal::Cat("set MTU of ", Quote(link), " to ", mtu));
 }
@@ -689,10 +700,8 @@ absl::Status Netlink::SetMtu(std::string_view link, std::uint32_t mtu) {
 absl::Status Netlink::SetMac(std::string_view link, std::string_view mac) {
   absl::StatusOr<std::array<std::uint8_t, 6>> bytes = ParseMac(mac);
   if (!bytes.ok()) return bytes.status();
-  absl::StatusOr<int> index = LinkIndex(link);
-  if (!index.ok()) return index.status();
-  Request req(RTM_NEWLINK, NLM_F_ACK);
-  req.Header(LinkHeader(*index));
+  if (absl::Status s = ValidateIfName(link); !s.ok()) return s;
+  Request req = ChangeLinkByName(link);
   req.Attr(IFLA_ADDRESS, bytes->data(), bytes->size());
   return Transact(req, internal::Cat("set MAC of ", Quote(link), " to ", mac));
 }
@@ -1146,7 +1155,7 @@ absl::Status Netlink::RedirectIngress(std::string_view from_link, std::string_vi
   absl::StatusOr<int> to = LinkIndex(to_link);
   if (!to.ok()) return to.status();
 
-  absl::StatusOr<std::optional<int>> existing = IngressRedirectTarget(from_link);
+  absl::StatusOr<std::optional<int>> existing = IngressRedirectTargetOf(*from, from_link);
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
     return absl::AlreadyExistsError(internal::Cat("redirect ingress of ", Quote(from_link),
@@ -1215,8 +1224,13 @@ absl::Status Netlink::RemoveRedirect(std::string_view from_link) {
 absl::StatusOr<std::optional<int>> Netlink::IngressRedirectTarget(std::string_view from_link) {
   absl::StatusOr<int> from = LinkIndex(from_link);
   if (!from.ok()) return from.status();
+  return IngressRedirectTargetOf(*from, from_link);
+}
+
+absl::StatusOr<std::optional<int>> Netlink::IngressRedirectTargetOf(int from_index,
+                                                                    std::string_view from_link) {
   Request req(RTM_GETTFILTER, NLM_F_DUMP);
-  req.Header(TcHeader(*from, kIngressParent, 0));
+  req.Header(TcHeader(from_index, kIngressParent, 0));
   std::optional<int> target;
   absl::Status s = Dump(
       req, internal::Cat("list ingress filters of ", Quote(from_link)), [&](const nlmsghdr* h) {

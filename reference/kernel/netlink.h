@@ -8,8 +8,9 @@
 // cache to keep coherent across namespaces. Library code never runs `ip` or `tc`.
 //
 // A Netlink object owns one NETLINK_ROUTE socket. A netlink socket stays bound to the namespace
-// it was created in, so Open() creates it on a thread inside the target namespace; afterwards
-// every operation acts on that namespace, whichever thread calls it. Calls are serialised by an
+// it was created in, so Open() creates it on a thread inside the target namespace (or right on the
+// calling thread when that is already the target's); afterwards every operation acts on that
+// namespace, whichever thread calls it. Calls are serialised by an
 // internal mutex, so one object may be shared between threads.
 //
 // Links are named by their interface name in this namespace. Errors name the link (or address,
@@ -143,7 +144,9 @@ struct NeighborInfo {
 
 class Netlink {
  public:
-  // Opens a NETLINK_ROUTE socket inside `ns` (on a thread that entered it).
+  // Opens a NETLINK_ROUTE socket inside `ns`: on a short-lived thread that entered it, or on the
+  // calling thread without one when `ns` is that thread's own namespace (IsCallingThreadNetNs).
+  // The socket pins `ns` while it is open.
   static absl::StatusOr<std::unique_ptr<Netlink>> Open(const NetNs& ns);
   // Opens a socket in the calling thread's namespace.
   static absl::StatusOr<std::unique_ptr<Netlink>> OpenCurrent();
@@ -165,6 +168,8 @@ class Netlink {
   // free there; it is down after the move.
   absl::Status MoveToNetNs(std::string_view link, const NetNs& ns, std::string_view new_name = "");
   absl::Status Rename(std::string_view link, std::string_view new_name);
+  // SetUp, SetMtu and SetMac name the link in the request itself (IFLA_IFNAME), so they cost one
+  // round trip and no index lookup. NOT_FOUND when there is no such link.
   absl::Status SetUp(std::string_view link, bool up);
   absl::Status SetMtu(std::string_view link, std::uint32_t mtu);
   absl::Status SetMac(std::string_view link, std::string_view mac);
@@ -221,6 +226,11 @@ class Netlink {
   template <class OnMessage>
   absl::Status Dump(Request& req, std::string_view what, OnMessage&& on_message);
   absl::Status SendLocked(Request& req);
+  // IngressRedirectTarget of the link with index `from_index`, named `from_link` in errors.
+  absl::StatusOr<std::optional<int>> IngressRedirectTargetOf(int from_index,
+                                                             std::string_view from_link);
+  // An RTM_NEWLINK that changes the existing link `link`, found by name by the kernel.
+  Request ChangeLinkByName(std::string_view link);
 
   std::mutex mu_;
   int fd_ = -1;

@@ -380,6 +380,49 @@ TEST_F(NetlinkTest, SocketStaysBoundToItsNamespaceFromAnyThread) {
   EXPECT_THAT(Names(b().nl()), Not(Contains("brx")));
 }
 
+TEST_F(NetlinkTest, OpenInTheCallersOwnNamespaceNeedsNoThread) {
+  // From a thread inside `a`, opening `a` starts no thread, and the socket acts on `a`.
+  absl::StatusOr<std::unique_ptr<NetNsThread>> inside = NetNsThread::Start(a().ns());
+  ASSERT_TRUE(inside.ok()) << inside.status();
+  const std::uint64_t before = NetNsThreadsStarted();
+  absl::Status made = (*inside)->Run([&]() -> absl::Status {
+    absl::StatusOr<std::unique_ptr<Netlink>> own = Netlink::Open(a().ns());
+    if (!own.ok()) return own.status();
+    return (*own)->CreateBridge("br-own");
+  });
+  ASSERT_TRUE(made.ok()) << made;
+  EXPECT_EQ(NetNsThreadsStarted(), before);
+  EXPECT_THAT(Names(a().nl()), Contains("br-own"));
+  EXPECT_THAT(Names(b().nl()), Not(Contains("br-own")));
+
+  // From this thread (elsewhere), opening `b` takes one thread, and the socket acts on `b`.
+  absl::StatusOr<std::unique_ptr<Netlink>> other = Netlink::Open(b().ns());
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(NetNsThreadsStarted(), before + 1);
+  ASSERT_TRUE((*other)->CreateBridge("br-other").ok());
+  EXPECT_THAT(Names(b().nl()), Contains("br-other"));
+  EXPECT_THAT(Names(a().nl()), Not(Contains("br-other")));
+}
+
+TEST_F(NetlinkTest, LinkSettersByNameReportAMissingLinkByName) {
+  for (absl::Status s : {a().nl().SetUp("nosuch0", true), a().nl().SetMtu("nosuch0", 1280),
+                         a().nl().SetMac("nosuch0", "02:00:00:00:00:01")}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("\"nosuch0\"")) << s;
+  }
+  EXPECT_EQ(a().nl().SetUp("a/b", true).code(), absl::StatusCode::kInvalidArgument);
+  // A name in the request selects the link; it never renames it.
+  ASSERT_TRUE(a().nl().CreateBridge("br-set").ok());
+  ASSERT_TRUE(a().nl().SetUp("br-set", true).ok());
+  ASSERT_TRUE(a().nl().SetMtu("br-set", 1300).ok());
+  absl::StatusOr<LinkInfo> link = a().nl().GetLink("br-set");
+  ASSERT_TRUE(link.ok()) << link.status();
+  EXPECT_TRUE(link->up);
+  EXPECT_EQ(link->mtu, 1300u);
+  ASSERT_TRUE(a().nl().SetUp("br-set", false).ok());
+  EXPECT_FALSE(a().nl().GetLink("br-set")->up);
+}
+
 TEST_F(NetlinkTest, ListingsStayConsistentWhileAnotherThreadChangesLinks) {
   // One Netlink shared by two threads: one churns bridges, the other lists. Every listing must be
   // a consistent picture: loopback present, no index or name twice.

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -359,11 +360,30 @@ absl::Status ScopedNamedNetNs::Delete() {
   return DeleteNamedNetNs(name);
 }
 
+namespace {
+
+std::atomic<std::uint64_t> netns_threads_started{0};
+
+}  // namespace
+
+bool IsCallingThreadNetNs(const NetNs& ns) {
+  if (!ns.valid()) return false;
+  struct stat st {};
+  if (stat("/proc/thread-self/ns/net", &st) != 0) return false;
+  return ns.id() ==
+         NetNsId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+}
+
+std::uint64_t NetNsThreadsStarted() {
+  return netns_threads_started.load(std::memory_order_relaxed);
+}
+
 namespace internal {
 
 absl::Status RunOnThreadInNetNs(const NetNs& ns, const std::function<void()>& body) {
   if (!ns.valid()) return absl::FailedPreconditionError("enter network namespace: empty NetNs");
   absl::Status entered;
+  netns_threads_started.fetch_add(1, std::memory_order_relaxed);
   std::thread worker([&] {
     if (setns(ns.fd(), CLONE_NEWNET) != 0) {
       entered = ErrnoStatus(errno, internal::Cat("enter network namespace ", ns.InodeUrl()));
@@ -384,6 +404,7 @@ absl::StatusOr<std::unique_ptr<NetNsThread>> NetNsThread::Start(const NetNs& ns)
   std::future<absl::Status> entered_result = entered.get_future();
   int fd = ns.fd();
   std::string url = ns.InodeUrl();
+  netns_threads_started.fetch_add(1, std::memory_order_relaxed);
   self->thread_ = std::thread([raw = self.get(), fd, url, &entered] {
     if (setns(fd, CLONE_NEWNET) != 0) {
       entered.set_value(ErrnoStatus(errno, internal::Cat("enter network namespace ", url)));

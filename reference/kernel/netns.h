@@ -131,6 +131,16 @@ class ScopedNamedNetNs {
   NetNs ns_;
 };
 
+// True when `ns` is the calling thread's own network namespace: the same (dev, inode) as
+// /proc/thread-self/ns/net. A socket for such a namespace can be created right here, without a
+// thread that enters it. False when /proc/thread-self/ns/net cannot be read, so a caller that
+// falls back to entering the namespace stays correct.
+bool IsCallingThreadNetNs(const NetNs& ns);
+
+// How many threads this process has started to enter a namespace (RunInNetNs, NetNsThread), for
+// tests and diagnostics that check a path does without one.
+std::uint64_t NetNsThreadsStarted();
+
 namespace internal {
 
 // Runs `body` on a new thread that first entered `ns` with setns(CLONE_NEWNET), and joins it.

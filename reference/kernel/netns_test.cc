@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -116,6 +117,25 @@ TEST(NetNsTest, RunInNetNsFlattensResultTypes) {
   EXPECT_EQ(touched, 1);
 }
 
+TEST(NetNsTest, IsCallingThreadNetNsComparesWithTheThreadsOwnInode) {
+  absl::StatusOr<NetNs> current = NetNs::Current();
+  ASSERT_TRUE(current.ok()) << current.status();
+  EXPECT_TRUE(IsCallingThreadNetNs(*current));
+  absl::StatusOr<NetNs> by_pid = NetNs::FromPid(getpid());
+  ASSERT_TRUE(by_pid.ok()) << by_pid.status();
+  EXPECT_TRUE(IsCallingThreadNetNs(*by_pid));  // another fd, the same namespace
+  EXPECT_FALSE(IsCallingThreadNetNs(NetNs()));
+}
+
+TEST(NetNsTest, RunInNetNsCountsTheThreadsItStarts) {
+  absl::StatusOr<NetNs> current = NetNs::Current();
+  ASSERT_TRUE(current.ok());
+  const std::uint64_t before = NetNsThreadsStarted();
+  ASSERT_TRUE(RunInNetNs(*current, [] {}).ok());
+  ASSERT_TRUE(RunInNetNs(*current, [] { return 1; }).ok());
+  EXPECT_EQ(NetNsThreadsStarted(), before + 2);
+}
+
 TEST(IndexedNetNsResolverTest, WithoutFallbackUnknownIsNotFound) {
   IndexedNetNsResolver resolver;
   EXPECT_EQ(resolver.Resolve("inode://4/1").status().code(), absl::StatusCode::kNotFound);
@@ -210,6 +230,23 @@ TEST_F(NetNsPrivilegedTest, RunInNetNsEntersTheNamespaceAndLeavesCallerAlone) {
   absl::StatusOr<NetNs> after = NetNs::Current();
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->SameAs(*before));
+}
+
+TEST_F(NetNsPrivilegedTest, IsCallingThreadNetNsTellsAnotherNamespaceFromTheThreadsOwn) {
+  absl::StatusOr<ScopedNamedNetNs> ns =
+      ScopedNamedNetNs::Create(testing::UniqueNetNsName("nsk-self"));
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  absl::StatusOr<NetNs> root = NetNs::Current();
+  ASSERT_TRUE(root.ok());
+  EXPECT_FALSE(IsCallingThreadNetNs(ns->ns()));
+  // Membership is per thread: inside, the answers swap.
+  absl::StatusOr<std::pair<bool, bool>> inside = RunInNetNs(ns->ns(), [&] {
+    return std::make_pair(IsCallingThreadNetNs(ns->ns()), IsCallingThreadNetNs(*root));
+  });
+  ASSERT_TRUE(inside.ok()) << inside.status();
+  EXPECT_TRUE(inside->first);
+  EXPECT_FALSE(inside->second);
+  EXPECT_TRUE(IsCallingThreadNetNs(*root));
 }
 
 TEST_F(NetNsPrivilegedTest, NetNsThreadRunsEveryTaskInsideTheNamespace) {

@@ -330,30 +330,64 @@ void KeepFirstError(absl::Status& first, const absl::Status& s) {
 PlanApplier::PlanApplier(NetNsResolver* resolver)
     : resolver_(resolver != nullptr ? resolver : &default_resolver_) {}
 
-absl::StatusOr<std::unique_ptr<Netlink>> PlanApplier::OpenIn(std::string_view ref,
-                                                             std::string_view role, NetNs* ns_out) {
+PlanApplier::SocketScope::SocketScope(PlanApplier& applier) : applier_(applier) {
+  ++applier_.scope_depth_;
+}
+
+PlanApplier::SocketScope::~SocketScope() {
+  if (--applier_.scope_depth_ > 0) return;
+  // Close everything now: a socket or handle kept longer would keep its namespace alive.
+  applier_.by_ref_.clear();
+  applier_.sockets_.clear();
+}
+
+absl::StatusOr<PlanApplier::Socket*> PlanApplier::SocketIn(std::string_view ref,
+                                                           std::string_view role) {
+  if (scope_depth_ == 0) {
+    return absl::FailedPreconditionError(
+        Cat(role, " namespace \"", ref, "\": netlink socket asked for outside a SocketScope"));
+  }
+  if (auto it = by_ref_.find(ref); it != by_ref_.end()) return it->second;
   absl::StatusOr<NetNs> ns = resolver_->Resolve(ref);
   if (!ns.ok()) {
     return absl::Status(ns.status().code(),
                         Cat(role, " namespace \"", ref, "\": ", ns.status().message()));
   }
+  // Two references may name one namespace ("" and the inode URL of the applier's own): one socket.
+  for (const std::unique_ptr<Socket>& socket : sockets_) {
+    if (socket->ns.SameAs(*ns)) {
+      by_ref_.emplace(std::string(ref), socket.get());
+      return socket.get();
+    }
+  }
   absl::StatusOr<std::unique_ptr<Netlink>> nl = Netlink::Open(*ns);
-  if (!nl.ok()) return nl.status();
-  if (ns_out != nullptr) *ns_out = *std::move(ns);
-  return nl;
+  if (!nl.ok()) {
+    return absl::Status(nl.status().code(),
+                        Cat(role, " namespace \"", ref, "\": ", nl.status().message()));
+  }
+  ++sockets_opened_;
+  sockets_.push_back(std::make_unique<Socket>(Socket{*std::move(ns), *std::move(nl)}));
+  by_ref_.emplace(std::string(ref), sockets_.back().get());
+  return sockets_.back().get();
+}
+
+absl::StatusOr<Netlink*> PlanApplier::NetlinkIn(std::string_view ref, std::string_view role) {
+  absl::StatusOr<Socket*> socket = SocketIn(ref, role);
+  if (!socket.ok()) return socket.status();
+  return (*socket)->netlink.get();
 }
 
 absl::Status PlanApplier::Apply(const InterfacePlan& plan) {
   const std::string what = Cat("apply kernel interface \"", plan.interface_name, "\"");
-  NetNs workload_ns;
-  absl::StatusOr<std::unique_ptr<Netlink>> workload =
-      OpenIn(plan.workload_netns, "workload", &workload_ns);
+  SocketScope scope(*this);
+  absl::StatusOr<Socket*> workload = SocketIn(plan.workload_netns, "workload");
   if (!workload.ok())
     return absl::Status(workload.status().code(), Cat(what, ": ", workload.status().message()));
-  absl::StatusOr<std::unique_ptr<Netlink>> fwd = OpenIn(plan.forwarder_netns, "forwarder");
+  absl::StatusOr<Socket*> fwd = SocketIn(plan.forwarder_netns, "forwarder");
   if (!fwd.ok()) return absl::Status(fwd.status().code(), Cat(what, ": ", fwd.status().message()));
-  Netlink& wl = **workload;
-  Netlink& fw = **fwd;
+  const NetNs& workload_ns = (*workload)->ns;
+  Netlink& wl = *(*workload)->netlink;
+  Netlink& fw = *(*fwd)->netlink;
 
   StepRunner steps(what, fault_injector_);
   const std::string& name = plan.interface_name;
@@ -408,7 +442,8 @@ absl::Status PlanApplier::Apply(const InterfacePlan& plan) {
 absl::Status PlanApplier::Remove(const InterfacePlan& plan) {
   const std::string what = Cat("remove kernel interface \"", plan.interface_name, "\"");
   absl::Status first;
-  absl::StatusOr<std::unique_ptr<Netlink>> workload = OpenIn(plan.workload_netns, "workload");
+  SocketScope scope(*this);
+  absl::StatusOr<Netlink*> workload = NetlinkIn(plan.workload_netns, "workload");
   // A vanished workload namespace took its veth end, and with it the pair, along.
   if (!workload.ok() && !absl::IsNotFound(workload.status()))
     KeepFirstError(first, workload.status());
@@ -417,7 +452,7 @@ absl::Status PlanApplier::Remove(const InterfacePlan& plan) {
       KeepFirstError(first, (*workload)->DeleteRule(*it));
     }
   }
-  absl::StatusOr<std::unique_ptr<Netlink>> fwd = OpenIn(plan.forwarder_netns, "forwarder");
+  absl::StatusOr<Netlink*> fwd = NetlinkIn(plan.forwarder_netns, "forwarder");
   if (fwd.ok()) {
     KeepFirstError(first, (*fwd)->DeleteLink(plan.forwarder_interface_name));
   } else {
@@ -431,7 +466,8 @@ absl::Status PlanApplier::Remove(const InterfacePlan& plan) {
 
 absl::Status PlanApplier::Apply(const VxlanPlan& plan) {
   const std::string what = Cat("apply vxlan \"", plan.spec.name, "\"");
-  absl::StatusOr<std::unique_ptr<Netlink>> nl = OpenIn(plan.netns, "forwarder");
+  SocketScope scope(*this);
+  absl::StatusOr<Netlink*> nl = NetlinkIn(plan.netns, "forwarder");
   if (!nl.ok()) return absl::Status(nl.status().code(), Cat(what, ": ", nl.status().message()));
   Netlink& n = **nl;
   StepRunner steps(what, fault_injector_);
@@ -444,7 +480,8 @@ absl::Status PlanApplier::Apply(const VxlanPlan& plan) {
 }
 
 absl::Status PlanApplier::Remove(const VxlanPlan& plan) {
-  absl::StatusOr<std::unique_ptr<Netlink>> nl = OpenIn(plan.netns, "forwarder");
+  SocketScope scope(*this);
+  absl::StatusOr<Netlink*> nl = NetlinkIn(plan.netns, "forwarder");
   absl::Status first;
   if (!nl.ok()) {
     KeepFirstError(first, nl.status());
@@ -460,7 +497,8 @@ absl::Status PlanApplier::Remove(const VxlanPlan& plan) {
 
 absl::Status PlanApplier::Apply(const XconnectPlan& plan) {
   const std::string what = Cat("apply cross-connect \"", plan.a, "\" <-> \"", plan.b, "\"");
-  absl::StatusOr<std::unique_ptr<Netlink>> nl = OpenIn(plan.netns, "forwarder");
+  SocketScope scope(*this);
+  absl::StatusOr<Netlink*> nl = NetlinkIn(plan.netns, "forwarder");
   if (!nl.ok()) return absl::Status(nl.status().code(), Cat(what, ": ", nl.status().message()));
   Netlink& n = **nl;
   StepRunner steps(what, fault_injector_);
@@ -474,7 +512,8 @@ absl::Status PlanApplier::Apply(const XconnectPlan& plan) {
 }
 
 absl::Status PlanApplier::Remove(const XconnectPlan& plan) {
-  absl::StatusOr<std::unique_ptr<Netlink>> nl = OpenIn(plan.netns, "forwarder");
+  SocketScope scope(*this);
+  absl::StatusOr<Netlink*> nl = NetlinkIn(plan.netns, "forwarder");
   absl::Status first;
   if (!nl.ok()) {
     KeepFirstError(first, nl.status());

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -169,13 +170,41 @@ absl::StatusOr<XconnectPlan> BuildXconnectPlan(const XconnectInput& input);
 // as they were. Remove undoes a whole applied plan (a connection's Close); it is idempotent: what
 // is already gone is skipped, so it also cleans up after a partial failure or a restart.
 //
-// Namespaces are entered only to open netlink sockets (on a dedicated thread); the caller's thread
-// never changes namespace. Not thread-safe: use one applier per thread, or serialise calls.
+// Namespaces are entered only to open netlink sockets (on a dedicated thread, and not even that for
+// the calling thread's own namespace); the caller's thread never changes namespace. Each call opens
+// at most one socket per namespace and closes them before it returns, unless a SocketScope keeps
+// them for several calls. Not thread-safe: use one applier per thread, or serialise calls.
 class PlanApplier {
  public:
+  // Keeps the sockets (and namespace handles) the applier opens, one per namespace, from its
+  // construction until the outermost scope ends, so the calls of one operation (a connection's two
+  // sides and its cross-connect, or their undo) share them. Never keep a scope beyond one
+  // operation: an open socket or handle pins its namespace, so a deleted pod namespace would live
+  // on. Scopes nest; the applier must outlive them.
+  class SocketScope {
+   public:
+    explicit SocketScope(PlanApplier& applier);
+    ~SocketScope();
+    SocketScope(const SocketScope&) = delete;
+    SocketScope& operator=(const SocketScope&) = delete;
+
+   private:
+    PlanApplier& applier_;
+  };
+
   // `resolver` turns the plans' namespace references into handles; nullptr = a ProcNetNsResolver.
   // Not owned; must outlive the applier.
   explicit PlanApplier(NetNsResolver* resolver = nullptr);
+  PlanApplier(const PlanApplier&) = delete;
+  PlanApplier& operator=(const PlanApplier&) = delete;
+
+  // The applier's socket in the namespace `ref` names (resolved as the plans' references are),
+  // opened on first use; valid until the current SocketScope ends. FAILED_PRECONDITION outside a
+  // scope. Errors name `role` ("forwarder", "workload") and the reference.
+  absl::StatusOr<Netlink*> NetlinkIn(std::string_view ref, std::string_view role);
+
+  // How many sockets the applier has opened since it was made, for tests of the sharing.
+  int sockets_opened() const { return sockets_opened_; }
 
   // Called before every step with its description ("add route ..."); a non-OK status fails that
   // step as if the kernel had refused it. For tests that check the undo path.
@@ -190,12 +219,21 @@ class PlanApplier {
   absl::Status Remove(const XconnectPlan& plan);
 
  private:
-  absl::StatusOr<std::unique_ptr<Netlink>> OpenIn(std::string_view ref, std::string_view role,
-                                                  NetNs* ns_out = nullptr);
+  // One namespace's handle and socket, shared by every reference that resolves to it.
+  struct Socket {
+    NetNs ns;
+    std::unique_ptr<Netlink> netlink;
+  };
+  absl::StatusOr<Socket*> SocketIn(std::string_view ref, std::string_view role);
 
   ProcNetNsResolver default_resolver_;
   NetNsResolver* resolver_;
   FaultInjector fault_injector_;
+  int scope_depth_ = 0;
+  int sockets_opened_ = 0;
+  std::vector<std::unique_ptr<Socket>> sockets_;
+  // Reference text -> socket, so a reference is resolved once per scope.
+  std::map<std::string, Socket*, std::less<>> by_ref_;
 };
 
 }  // namespace nsmcert::kernel

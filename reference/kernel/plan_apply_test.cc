@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -318,6 +321,113 @@ TEST_F(PlanApplyTest, PingCrossesLocalCrossConnect) {
   EXPECT_EQ(*after, 0);
   EXPECT_TRUE(applier.Remove(*nsc_plan).ok());
   EXPECT_TRUE(applier.Remove(*nse_plan).ok());
+}
+
+// The number of open file descriptors of this process: a socket or namespace handle the applier
+// kept would show here (and would pin its namespace).
+size_t OpenFds() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++n;
+  }
+  return n;
+}
+
+// A snapshot without what differs each time a veth is made: its random MAC, and the IPv6
+// link-local address (and routes) derived from it, which also appear only once DAD is done.
+std::vector<std::string> Stable(const NetNsSnapshot& snap) {
+  std::vector<std::string> out;
+  for (std::string line : snap.lines) {
+    if (line.find("fe80:") != std::string::npos) continue;
+    size_t mac = line.find(" mac=");
+    if (mac != std::string::npos) line.erase(mac, line.find(' ', mac + 1) - mac);
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+// A local connection (client and endpoint interfaces, cross-connect) applied and removed within
+// one SocketScope uses one socket per namespace, even where two references name one namespace,
+// leaves the same kernel state as calls that each open their own, and closes everything at the
+// end of the scope.
+TEST_F(PlanApplyTest, OneScopeOpensOneSocketPerNamespaceAndLeavesTheSameState) {
+  TestNetNs& client = NewNs("nsk-sc-nsc");
+  TestNetNs& fwd = NewNs("nsk-sc-fwd");
+  TestNetNs& endpoint = NewNs("nsk-sc-nse");
+  const NetNsSnapshot fwd_before = Snap(fwd);
+  const NetNsSnapshot client_before = Snap(client);
+  const NetNsSnapshot endpoint_before = Snap(endpoint);
+  IpContextInput ip;
+  ip.src_ip_addrs = {"10.81.0.1/31"};
+  ip.dst_ip_addrs = {"10.81.0.0/31"};
+  KernelInterfaceInput nsc;
+  nsc.side = ConnectionSide::kClient;
+  nsc.workload_netns = client.ns().InodeUrl();
+  nsc.forwarder_netns = fwd.name();  // the forwarder by name here, by inode URL below
+  nsc.interface_name = "nsm-1";
+  nsc.forwarder_interface_name = "fwd-nsc";
+  nsc.ip_context = ip;
+  KernelInterfaceInput nse = nsc;
+  nse.side = ConnectionSide::kEndpoint;
+  nse.workload_netns = endpoint.ns().InodeUrl();
+  nse.forwarder_netns = fwd.ns().InodeUrl();
+  nse.interface_name = "nse-1";
+  nse.forwarder_interface_name = "fwd-nse";
+  absl::StatusOr<InterfacePlan> nsc_plan = BuildInterfacePlan(nsc);
+  absl::StatusOr<InterfacePlan> nse_plan = BuildInterfacePlan(nse);
+  absl::StatusOr<XconnectPlan> xc = BuildXconnectPlan({fwd.ns().InodeUrl(), "fwd-nsc", "fwd-nse"});
+  ASSERT_TRUE(nsc_plan.ok() && nse_plan.ok() && xc.ok());
+
+  // Calls without a scope: each opens its own sockets.
+  PlanApplier separate;
+  ASSERT_TRUE(separate.Apply(*nsc_plan).ok());
+  ASSERT_TRUE(separate.Apply(*nse_plan).ok());
+  ASSERT_TRUE(separate.Apply(*xc).ok());
+  EXPECT_EQ(separate.sockets_opened(), 5);
+  const std::vector<std::string> fwd_separate = Stable(Snap(fwd));
+  const std::vector<std::string> client_separate = Stable(Snap(client));
+  const std::vector<std::string> endpoint_separate = Stable(Snap(endpoint));
+  ASSERT_TRUE(separate.Remove(*xc).ok());
+  ASSERT_TRUE(separate.Remove(*nse_plan).ok());
+  ASSERT_TRUE(separate.Remove(*nsc_plan).ok());
+  EXPECT_EQ(Snap(fwd), fwd_before) << testing::DiffSnapshots(fwd_before, Snap(fwd));
+
+  const size_t fds_before = OpenFds();
+  PlanApplier applier;
+  EXPECT_EQ(applier.NetlinkIn(fwd.name(), "forwarder").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  {
+    PlanApplier::SocketScope scope(applier);
+    ASSERT_TRUE(applier.Apply(*nsc_plan).ok());
+    ASSERT_TRUE(applier.Apply(*nse_plan).ok());
+    ASSERT_TRUE(applier.Apply(*xc).ok());
+    EXPECT_EQ(applier.sockets_opened(), 3);  // client, forwarder, endpoint
+    absl::StatusOr<Netlink*> shared = applier.NetlinkIn(fwd.name(), "forwarder");
+    ASSERT_TRUE(shared.ok()) << shared.status();
+    EXPECT_EQ(*applier.NetlinkIn(fwd.ns().InodeUrl(), "forwarder"), *shared);
+    EXPECT_TRUE((*shared)->GetLink("fwd-nse").ok());
+    EXPECT_EQ(applier.sockets_opened(), 3);
+  }
+  EXPECT_EQ(OpenFds(), fds_before);
+  EXPECT_EQ(Stable(Snap(fwd)), fwd_separate);
+  EXPECT_EQ(Stable(Snap(client)), client_separate);
+  EXPECT_EQ(Stable(Snap(endpoint)), endpoint_separate);
+  absl::StatusOr<int> replies = testing::Ping(client.ns(), "10.81.0.0", 2, 2000);
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  EXPECT_EQ(*replies, 2);
+
+  {
+    PlanApplier::SocketScope scope(applier);
+    ASSERT_TRUE(applier.Remove(*xc).ok());
+    ASSERT_TRUE(applier.Remove(*nse_plan).ok());
+    ASSERT_TRUE(applier.Remove(*nsc_plan).ok());
+    EXPECT_EQ(applier.sockets_opened(), 6);
+  }
+  EXPECT_EQ(OpenFds(), fds_before);
+  EXPECT_EQ(Snap(fwd), fwd_before) << testing::DiffSnapshots(fwd_before, Snap(fwd));
+  EXPECT_EQ(Snap(client), client_before) << testing::DiffSnapshots(client_before, Snap(client));
+  EXPECT_EQ(Snap(endpoint), endpoint_before)
+      << testing::DiffSnapshots(endpoint_before, Snap(endpoint));
 }
 
 // workload1 - node1 =[VXLAN over an underlay veth]= node2 - workload2: each node cross-connects
