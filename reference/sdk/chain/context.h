@@ -3,16 +3,19 @@
 // and the per-connection metadata the `metadata` element attaches.
 //
 // Threading: a Context belongs to one call and is used by one thread at a time, except for
-// Cancel()/cancelled()/WaitCancelled(), which are thread-safe. Copies share the cancellation state
-// and the attached per-connection metadata, but own their deadline, metadata and values.
+// Cancel()/cancelled()/WaitCancelled()/OnCancel() and CancelRegistration, which are thread-safe.
+// Copies share the cancellation state and the attached per-connection metadata, but own their
+// deadline, metadata and values.
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/time/time.h"
 #include "reference/sdk/chain/clock.h"
@@ -24,7 +27,30 @@ namespace nsmcert::sdk {
 using Metadata = std::multimap<std::string, std::string>;
 
 class Context {
+ private:
+  struct CancelState;
+
  public:
+  // Keeps a callback registered with OnCancel(); destroying it (or assigning over it) unregisters
+  // the callback. If the callback is running on another thread at that moment, unregistering
+  // waits for it to return, so the callback may use anything that outlives its registration. A
+  // callback must not destroy its own registration. Default-constructed: registers nothing.
+  class CancelRegistration {
+   public:
+    CancelRegistration() = default;
+    CancelRegistration(CancelRegistration&& other) noexcept;
+    CancelRegistration& operator=(CancelRegistration&& other) noexcept;
+    ~CancelRegistration();
+
+   private:
+    friend class Context;
+    CancelRegistration(std::shared_ptr<CancelState> state, uint64_t id)
+        : state_(std::move(state)), id_(id) {}
+    void Reset();
+    std::shared_ptr<CancelState> state_;
+    uint64_t id_ = 0;
+  };
+
   // A context on the real clock with no deadline.
   Context();
   explicit Context(Clock& clock);
@@ -45,6 +71,13 @@ class Context {
   void set_cancel_probe(std::function<bool()> probe);
   // Waits until cancelled or `timeout` elapsed (real time); returns cancelled().
   bool WaitCancelled(absl::Duration timeout) const;
+  // Calls `callback` once, when this context or a copy is cancelled: on the thread that cancels
+  // (Cancel(), or the thread whose cancelled()/WaitCancelled() found the probe true), or at once
+  // on this thread when the context is already cancelled. It must not block. Nothing polls the
+  // probe for this: a context whose cancellation only the probe can tell (has_cancel_probe(), a
+  // server-side context) needs someone calling cancelled() for the callback to fire.
+  [[nodiscard]] CancelRegistration OnCancel(std::function<void()> callback) const;
+  bool has_cancel_probe() const;
 
   // Metadata of the incoming gRPC call, as received.
   const Metadata& incoming_metadata() const { return incoming_; }
@@ -89,7 +122,17 @@ class Context {
     mutable std::condition_variable cv;
     bool cancelled = false;
     std::function<bool()> probe;
+    // OnCancel callbacks not run yet, by registration id.
+    std::map<uint64_t, std::function<void()>> callbacks;
+    uint64_t next_id = 1;
+    // While the callbacks run (outside `mu`), on which thread: unregistering waits for them.
+    bool firing = false;
+    std::thread::id firing_thread;
   };
+
+  // Marks the state cancelled and runs the callbacks; `lock` holds state.mu and is held again on
+  // return.
+  static void FireLocked(CancelState& state, std::unique_lock<std::mutex>& lock);
 
   Clock* clock_;
   absl::Time deadline_ = absl::InfiniteFuture();

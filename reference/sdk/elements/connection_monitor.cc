@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <vector>
 
 namespace nsmcert::sdk {
 
@@ -12,6 +13,8 @@ struct MonitorSubscription::Queue {
   bool ended = false;
   bool overflowed = false;
   std::condition_variable cv;
+  // Push mode (SetNotify); shared so that a publisher can call it after dropping the lock.
+  std::shared_ptr<const std::function<void()>> notify;
 };
 
 struct MonitorSubscription::Shared {
@@ -23,6 +26,14 @@ struct MonitorSubscription::Shared {
 };
 
 namespace {
+
+using Notifiers = std::vector<std::shared_ptr<const std::function<void()>>>;
+
+// Runs the callbacks collected under the lock, after it was released: a callback may call back
+// into the subscription.
+void RunNotifiers(const Notifiers& notifiers) {
+  for (const auto& notify : notifiers) (*notify)();
+}
 
 bool SegmentMatches(const connection::PathSegment& want, const connection::PathSegment& have) {
   if (!want.name().empty() && want.name() != have.name()) return false;
@@ -77,6 +88,23 @@ std::optional<connection::ConnectionEvent> MonitorSubscription::Next(absl::Durat
   return event;
 }
 
+std::optional<connection::ConnectionEvent> MonitorSubscription::TryNext() {
+  std::lock_guard lock(shared_->mu);
+  if (queue_->events.empty()) return std::nullopt;
+  connection::ConnectionEvent event = std::move(queue_->events.front());
+  queue_->events.pop_front();
+  return event;
+}
+
+void MonitorSubscription::SetNotify(std::function<void()> notify) {
+  auto shared_notify = std::make_shared<const std::function<void()>>(std::move(notify));
+  {
+    std::lock_guard lock(shared_->mu);
+    queue_->notify = shared_notify;
+  }
+  (*shared_notify)();
+}
+
 bool MonitorSubscription::ended() const {
   std::lock_guard lock(shared_->mu);
   return queue_->ended && queue_->events.empty();
@@ -110,7 +138,8 @@ std::unique_ptr<MonitorSubscription> ConnectionMonitor::Subscribe(
 
 void ConnectionMonitor::Publish(const connection::ConnectionEvent& event) {
   if (event.type() == connection::INITIAL_STATE_TRANSFER) return;
-  std::lock_guard lock(shared_->mu);
+  Notifiers notifiers;
+  std::unique_lock lock(shared_->mu);
   for (const auto& [id, conn] : event.connections()) {
     if (event.type() == connection::DELETE) {
       shared_->connections.erase(id);
@@ -131,7 +160,10 @@ void ConnectionMonitor::Publish(const connection::ConnectionEvent& event) {
       queue->events.push_back(std::move(filtered));
     }
     queue->cv.notify_all();
+    if (queue->notify) notifiers.push_back(queue->notify);
   }
+  lock.unlock();
+  RunNotifiers(notifiers);
 }
 
 void ConnectionMonitor::Update(const connection::Connection& conn) {
@@ -168,12 +200,17 @@ size_t ConnectionMonitor::subscriber_count() const {
 }
 
 void ConnectionMonitor::Shutdown() {
-  std::lock_guard lock(shared_->mu);
-  shared_->shut_down = true;
-  for (auto& [id, queue] : shared_->queues) {
-    queue->ended = true;
-    queue->cv.notify_all();
+  Notifiers notifiers;
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->shut_down = true;
+    for (auto& [id, queue] : shared_->queues) {
+      queue->ended = true;
+      queue->cv.notify_all();
+      if (queue->notify) notifiers.push_back(queue->notify);
+    }
   }
+  RunNotifiers(notifiers);
 }
 
 }  // namespace nsmcert::sdk

@@ -14,9 +14,12 @@
 //   stopped reading); the transport then ends the stream.
 //
 // Threading: all methods are thread-safe. Publish never blocks on a subscriber (events are queued).
+// A subscriber either waits in Next() (a thread of its own) or is told of new events by a notify
+// callback (SetNotify) and takes them with TryNext(), so that an idle subscriber costs no thread.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,6 +53,14 @@ class MonitorSubscription {
   // Waits up to `timeout` (real time) for the next event. nullopt when none came in time or the
   // subscription has ended and its queue is drained (see ended()).
   std::optional<connection::ConnectionEvent> Next(absl::Duration timeout);
+  // The next queued event, without waiting; nullopt when none is queued.
+  std::optional<connection::ConnectionEvent> TryNext();
+  // Push mode: `notify` is called whenever an event was queued or the subscription ended, and once
+  // right away (events may already be queued). It runs on the publishing thread with no lock of
+  // the monitor held, so it may call TryNext()/ended(); it must not block. Calls are not
+  // serialised with each other, and one may still run after the subscription was destroyed, so
+  // `notify` must own (or weakly hold) whatever it touches. Replaces an earlier callback.
+  void SetNotify(std::function<void()> notify);
   // True once no event will come any more and none is queued.
   bool ended() const;
   // True when it ended because the subscriber fell too far behind.

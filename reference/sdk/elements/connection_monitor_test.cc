@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <thread>
+#include <vector>
 
 namespace nsmcert::sdk {
 namespace {
@@ -164,6 +166,67 @@ TEST(ConnectionMonitor, ASubscriberThatStopsReadingIsCutOff) {
   EXPECT_TRUE(slow->overflowed());
   EXPECT_TRUE(slow->ended());
   EXPECT_EQ(monitor.subscriber_count(), 0u);
+}
+
+TEST(ConnectionMonitor, NotifyIsCalledAtOnceAndForEveryQueuedEventAndTheEnd) {
+  ConnectionMonitor monitor;
+  auto sub = monitor.Subscribe({});
+  int calls = 0;
+  std::vector<connection::ConnectionEventType> taken;
+  sub->SetNotify([&] {
+    ++calls;
+    // A notify callback may pull: no lock of the monitor is held.
+    while (auto event = sub->TryNext()) taken.push_back(event->type());
+  });
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(taken,
+            std::vector<connection::ConnectionEventType>{connection::INITIAL_STATE_TRANSFER});
+  monitor.Update(Conn("a", "svc", {}));
+  monitor.Delete(Conn("a", "svc", {}));
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(taken.size(), 3u);
+  EXPECT_FALSE(sub->TryNext().has_value());
+  EXPECT_FALSE(sub->ended());
+  monitor.Shutdown();
+  EXPECT_EQ(calls, 4);
+  EXPECT_TRUE(sub->ended());
+}
+
+TEST(ConnectionMonitor, NotifyIsNotCalledForEventsTheSelectorSkips) {
+  ConnectionMonitor monitor;
+  connection::MonitorScopeSelector selector;
+  selector.add_network_services("svc");
+  auto sub = monitor.Subscribe(selector);
+  int calls = 0;
+  sub->SetNotify([&] { ++calls; });
+  monitor.Update(Conn("b", "other", {}));
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(sub->TryNext().has_value());  // the initial transfer
+  EXPECT_FALSE(sub->TryNext().has_value());
+}
+
+TEST(ConnectionMonitor, NotifyTellsOfAnOverflow) {
+  ConnectionMonitor monitor;
+  auto sub = monitor.Subscribe({});
+  bool ended = false;
+  sub->SetNotify([&] { ended = sub->ended(); });
+  for (size_t i = 0; i <= ConnectionMonitor::kMaxQueuedEvents; ++i) {
+    monitor.Update(Conn("a", "svc", {}));
+  }
+  EXPECT_TRUE(ended);
+  EXPECT_TRUE(sub->overflowed());
+}
+
+TEST(ConnectionMonitor, NotifyMayOutliveItsSubscription) {
+  ConnectionMonitor monitor;
+  auto counter = std::make_shared<int>(0);
+  {
+    auto sub = monitor.Subscribe({});
+    sub->SetNotify([counter] { ++*counter; });
+  }
+  monitor.Update(Conn("a", "svc", {}));
+  EXPECT_EQ(*counter, 1);  // only the call at SetNotify: a destroyed subscription is not told
+  EXPECT_EQ(counter.use_count(), 1);
 }
 
 TEST(ConnectionMonitor, DestroyingASubscriptionUnsubscribes) {

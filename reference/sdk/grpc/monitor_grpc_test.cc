@@ -1,5 +1,8 @@
 // Serves a ConnectionMonitor over a real gRPC unix socket and follows it with the client stream:
 // initial transfer, events, selectors, cancel and server stop cross the wire as spec 7 says.
+#include <dirent.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
@@ -9,6 +12,11 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 #include "reference/sdk/elements/begin.h"
 #include "reference/sdk/elements/clienturl.h"
@@ -132,6 +140,141 @@ TEST_F(MonitorGrpcTest, StoppingTheServerEndsTheStream) {
   service_->Stop();
   auto after = stream->Next();
   EXPECT_EQ(after.status().code(), absl::StatusCode::kUnavailable);
+}
+
+// What a raw gRPC client sees: the exact status a stream ends with.
+class RawStream {
+ public:
+  RawStream(const std::string& url, const connection::MonitorScopeSelector& selector = {})
+      : stub_(connection::MonitorConnection::NewStub(
+            grpc::CreateChannel(url, grpc::InsecureChannelCredentials()))) {
+    context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    reader_ = stub_->MonitorConnections(&context_, selector);
+  }
+  bool Read(connection::ConnectionEvent* event) { return reader_->Read(event); }
+  // Reads until the stream ends; returns how many events came and the final status.
+  std::pair<int, grpc::Status> Drain() {
+    connection::ConnectionEvent event;
+    int n = 0;
+    while (reader_->Read(&event)) ++n;
+    return {n, reader_->Finish()};
+  }
+  void Cancel() { context_.TryCancel(); }
+
+ private:
+  std::unique_ptr<connection::MonitorConnection::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<connection::ConnectionEvent>> reader_;
+};
+
+bool WaitForSubscribers(const ConnectionMonitor& monitor, size_t n, absl::Duration timeout) {
+  absl::Time until = absl::Now() + timeout;
+  while (monitor.subscriber_count() != n) {
+    if (absl::Now() > until) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+int ThreadCount() {
+  int n = 0;
+  if (DIR* dir = opendir("/proc/self/task")) {
+    while (dirent* entry = readdir(dir)) n += entry->d_name[0] != '.';
+    closedir(dir);
+  }
+  return n;
+}
+
+TEST_F(MonitorGrpcTest, ACancelledStreamUnsubscribesWithin100Ms) {
+  RawStream stream(url());
+  connection::ConnectionEvent initial;
+  ASSERT_TRUE(stream.Read(&initial));
+  EXPECT_EQ(monitor_->subscriber_count(), 1u);
+  stream.Cancel();
+  EXPECT_TRUE(WaitForSubscribers(*monitor_, 0, absl::Milliseconds(100)));
+}
+
+TEST_F(MonitorGrpcTest, StopEndsAnOpenStreamWithOkAndRefusesNewOnes) {
+  monitor_->Update(Conn("a", "svc"));
+  RawStream open(url());
+  connection::ConnectionEvent initial;
+  ASSERT_TRUE(open.Read(&initial));
+  EXPECT_EQ(initial.type(), connection::INITIAL_STATE_TRANSFER);
+  service_->Stop();
+  auto [events, status] = open.Drain();
+  EXPECT_EQ(events, 0);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(WaitForSubscribers(*monitor_, 0, absl::Milliseconds(100)));
+
+  RawStream refused(url());
+  auto [refused_events, refused_status] = refused.Drain();
+  EXPECT_EQ(refused_events, 0);
+  EXPECT_EQ(refused_status.error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(MonitorGrpcTest, MonitorShutdownEndsTheStreamWithOk) {
+  RawStream stream(url());
+  connection::ConnectionEvent initial;
+  ASSERT_TRUE(stream.Read(&initial));
+  monitor_->Update(Conn("a", "svc"));
+  monitor_->Shutdown();
+  auto [events, status] = stream.Drain();
+  EXPECT_EQ(events, 1);  // what was queued before the shutdown still arrives
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+TEST_F(MonitorGrpcTest, EventsArriveInOrderWithOneWriteInFlight) {
+  RawStream stream(url());
+  connection::ConnectionEvent event;
+  ASSERT_TRUE(stream.Read(&event));
+  constexpr int kEvents = 500;
+  std::thread publisher([&] {
+    for (int i = 0; i < kEvents; ++i) monitor_->Update(Conn(absl::StrCat("c", i), "svc"));
+  });
+  for (int i = 0; i < kEvents; ++i) {
+    ASSERT_TRUE(stream.Read(&event));
+    ASSERT_EQ(event.type(), connection::UPDATE);
+    ASSERT_TRUE(event.connections().contains(absl::StrCat("c", i))) << i;
+  }
+  publisher.join();
+}
+
+TEST_F(MonitorGrpcTest, ASubscriberThatStopsReadingIsEndedWithResourceExhausted) {
+  RawStream stream(url());
+  connection::ConnectionEvent initial;
+  ASSERT_TRUE(stream.Read(&initial));
+  // Far more than the transport buffers and the subscription's queue hold while nobody reads.
+  connection::Connection big = Conn("big", "svc");
+  big.mutable_context()->mutable_extra_context()->insert({"pad", std::string(4096, 'x')});
+  for (size_t i = 0; i < 4 * ConnectionMonitor::kMaxQueuedEvents; ++i) monitor_->Update(big);
+  auto [events, status] = stream.Drain();
+  EXPECT_GT(events, 0);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(WaitForSubscribers(*monitor_, 0, absl::Milliseconds(100)));
+}
+
+TEST_F(MonitorGrpcTest, OpenStreamsHoldNoThreadEach) {
+  std::vector<std::unique_ptr<RawStream>> streams;
+  for (int i = 0; i < 5; ++i) {  // warm up gRPC's own threads
+    streams.push_back(std::make_unique<RawStream>(url()));
+    connection::ConnectionEvent initial;
+    ASSERT_TRUE(streams.back()->Read(&initial));
+  }
+  int before = ThreadCount();
+  constexpr int kStreams = 50;
+  for (int i = 0; i < kStreams; ++i) {
+    streams.push_back(std::make_unique<RawStream>(url()));
+    connection::ConnectionEvent initial;
+    ASSERT_TRUE(streams.back()->Read(&initial));
+  }
+  EXPECT_TRUE(WaitForSubscribers(*monitor_, kStreams + 5, absl::Seconds(1)));
+  EXPECT_LT(ThreadCount() - before, kStreams / 2);
+  monitor_->Update(Conn("a", "svc"));
+  for (auto& stream : streams) {
+    connection::ConnectionEvent event;
+    ASSERT_TRUE(stream->Read(&event));
+    EXPECT_TRUE(event.connections().contains("a"));
+  }
 }
 
 TEST_F(MonitorGrpcTest, AnUnreachableServerIsAnError) {

@@ -2,6 +2,8 @@
 
 #include <grpcpp/client_context.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -88,45 +90,54 @@ absl::Status CallUnregister(ChannelPool& pool, Context& ctx, typename Types::Res
   return next.Unregister(ctx, resource);
 }
 
-// Cancels a client call when the chain context is cancelled. The Context offers no callback, so
-// a helper thread waits on it; it is used for watch Finds only, which are long-lived anyway.
+// Cancels a watch's client call when the chain context is cancelled, through the context's cancel
+// callback, so that an open watch holds no thread and wakes nobody while nothing happens.
+// A context whose cancellation only its probe can tell (a server-side context: the synchronous
+// gRPC ServerContext offers no callback, e.g. a watch proxied for a remote caller) is still
+// polled, on a thread of its own, as nothing else would run the probe.
 class CancelOnContext {
  public:
-  CancelOnContext(Context& ctx, grpc::ClientContext& client)
-      : thread_([this, &ctx, &client] {
-          std::unique_lock lock(mu_);
-          while (!done_) {
-            lock.unlock();
-            bool cancelled = ctx.cancelled();
-            lock.lock();
-            if (cancelled) {
-              fired_ = true;
-              client.TryCancel();
-              return;
-            }
-            cv_.wait_for(lock, std::chrono::milliseconds(20));
-          }
-        }) {}
-  ~CancelOnContext() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
+  CancelOnContext(Context& ctx, grpc::ClientContext& client) {
+    registration_ = ctx.OnCancel([this, &client] {
+      fired_ = true;
+      client.TryCancel();
+    });
+    if (ctx.has_cancel_probe()) {
+      poller_ = std::thread([this, &ctx] {
+        constexpr auto kProbeInterval = std::chrono::milliseconds(20);
+        std::unique_lock lock(mu_);
+        while (!done_) {
+          lock.unlock();
+          bool cancelled = ctx.cancelled();  // runs the callback above when the probe fires
+          lock.lock();
+          if (cancelled) return;
+          cv_.wait_for(lock, kProbeInterval, [this] { return done_; });
+        }
+      });
     }
-    cv_.notify_all();
-    thread_.join();
+  }
+  ~CancelOnContext() {
+    if (poller_.joinable()) {
+      {
+        std::lock_guard lock(mu_);
+        done_ = true;
+      }
+      cv_.notify_all();
+      poller_.join();
+    }
+    // Waits for a callback running on a cancelling thread: `client` outlives this object.
+    registration_ = Context::CancelRegistration();
   }
   // True when the call was cancelled because the context was.
-  bool fired() {
-    std::lock_guard lock(mu_);
-    return fired_;
-  }
+  bool fired() const { return fired_; }
 
  private:
+  std::atomic<bool> fired_ = false;
+  Context::CancelRegistration registration_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
-  bool fired_ = false;
-  std::thread thread_;
+  std::thread poller_;
 };
 
 template <typename Types>

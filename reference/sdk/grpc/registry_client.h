@@ -15,7 +15,9 @@
 //
 // Errors: FAILED_PRECONDITION when no ClientUrl is set, INVALID_ARGUMENT for a malformed URL,
 // otherwise the remote status with the URL appended to its message.
-// Threading: thread-safe; calls may run concurrently.
+// Threading: thread-safe; calls may run concurrently. A watch Find learns of the context's
+// cancellation through its cancel callback (Context::OnCancel); only a context with a cancel
+// probe (a server-side one) is polled for it, every 20 ms on a thread of the call's own.
 #pragma once
 
 #include <memory>

@@ -236,6 +236,51 @@ TEST_F(RegistryGrpcTest, WatchRunsUntilTheCallerCancelsAndTheServerNotices) {
   EXPECT_TRUE(nse_store_->watch_ended);
 }
 
+TEST_F(RegistryGrpcTest, ACancelledWatchReturnsAtOnce) {
+  Context ctx;
+  ctx.values().GetOrCreate<ClientUrl>()->url = url_;
+  NetworkServiceEndpointQuery query;
+  query.set_watch(true);
+  FunctionSink<NetworkServiceEndpointResponse> sink([](const auto&) { return absl::OkStatus(); });
+  absl::Status result = absl::UnknownError("not finished");
+  absl::Time returned;
+  std::thread watcher([&] {
+    result = nse_client_->Find(ctx, query, sink);
+    returned = absl::Now();
+  });
+  for (int i = 0; i < 250 && nse_store_->watchers == 0; ++i) absl::SleepFor(absl::Milliseconds(20));
+  ASSERT_EQ(nse_store_->watchers, 1);
+  absl::Time cancelled = absl::Now();
+  ctx.Cancel();
+  watcher.join();
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_LT(returned - cancelled, absl::Milliseconds(100));
+}
+
+TEST_F(RegistryGrpcTest, AWatchForAContextWithOnlyAProbeEndsWhenTheProbeFires) {
+  // As when a server proxies a caller's watch: the caller going away is only seen by the probe.
+  Context ctx;
+  ctx.values().GetOrCreate<ClientUrl>()->url = url_;
+  std::atomic<bool> gone = false;
+  ctx.set_cancel_probe([&] { return gone.load(); });
+  NetworkServiceEndpointQuery query;
+  query.set_watch(true);
+  FunctionSink<NetworkServiceEndpointResponse> sink([](const auto&) { return absl::OkStatus(); });
+  absl::Status result = absl::UnknownError("not finished");
+  std::atomic<bool> done = false;
+  std::thread watcher([&] {
+    result = nse_client_->Find(ctx, query, sink);
+    done = true;
+  });
+  for (int i = 0; i < 250 && nse_store_->watchers == 0; ++i) absl::SleepFor(absl::Milliseconds(20));
+  ASSERT_EQ(nse_store_->watchers, 1);
+  gone = true;
+  for (int i = 0; i < 250 && !done; ++i) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_TRUE(done);
+  watcher.join();
+  EXPECT_TRUE(result.ok()) << result;
+}
+
 TEST_F(RegistryGrpcTest, ASinkErrorCancelsTheStreamAndIsReturned) {
   for (const char* name : {"a", "b"}) {
     Context ctx = ClientContext();

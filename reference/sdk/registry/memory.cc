@@ -31,6 +31,8 @@ struct Memory<Types>::Watcher {
   std::condition_variable cv;
   std::deque<Response> pending;
   bool overflowed = false;
+  // Set by the context's cancel callback, to wake the wait.
+  bool cancelled = false;
 };
 
 template <typename Types>
@@ -112,12 +114,28 @@ absl::Status Memory<Types>::Watch(Context& ctx, const Query& query, FindSink<Res
   }
   snapshot.clear();
 
+  // The wait below is woken by changes and by Cancel() on the context. What nothing signals is only
+  // noticed by looking every cancel_poll_interval: a cancel probe (a server-side context, whose
+  // synchronous gRPC call offers no cancel callback) and a deadline (on the context's clock, which
+  // may be an injected one). A watch with neither costs nothing while idle.
+  Context::CancelRegistration on_cancel = ctx.OnCancel([watcher] {
+    std::lock_guard lock(watcher->mu);
+    watcher->cancelled = true;
+    watcher->cv.notify_all();
+  });
+  const bool poll = ctx.has_cancel_probe() || ctx.deadline() != absl::InfiniteFuture();
   std::deque<Response> batch;
   for (;;) {
     {
       std::unique_lock lock(watcher->mu);
-      watcher->cv.wait_for(lock, absl::ToChronoNanoseconds(options_.cancel_poll_interval),
-                           [&] { return !watcher->pending.empty() || watcher->overflowed; });
+      auto woken = [&] {
+        return !watcher->pending.empty() || watcher->overflowed || watcher->cancelled;
+      };
+      if (poll) {
+        watcher->cv.wait_for(lock, absl::ToChronoNanoseconds(options_.cancel_poll_interval), woken);
+      } else {
+        watcher->cv.wait(lock, woken);
+      }
       if (watcher->overflowed) {
         return absl::ResourceExhaustedError(
             absl::StrCat("find: the watch fell more than ", options_.max_watch_backlog,

@@ -17,8 +17,10 @@
 // Placement: last in the chain (after expire for endpoints): Register stores what `next`
 // returned, so elements after it cannot change what is stored.
 //
-// Threading: thread-safe. Watchers wait on their own thread (the gRPC call's); cancellation is
-// noticed within `cancel_poll_interval`.
+// Threading: thread-safe. Watchers wait on their own thread (the gRPC call's), woken by changes and
+// by the context's Cancel(). What nothing signals is looked at every `cancel_poll_interval`: a
+// context's cancel probe (a server-side context) and its deadline (on its clock, which may be an
+// injected one); a watch with neither does not poll.
 #pragma once
 
 #include <cstddef>

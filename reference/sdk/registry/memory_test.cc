@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
+#include "absl/time/clock.h"
 #include "reference/sdk/registry/testing.h"
 
 namespace nsmcert::sdk::reg {
@@ -144,6 +146,57 @@ TEST_F(MemoryTest, WatchEndsAtItsDeadline) {
   clock.Advance(absl::Seconds(2));
   watcher.join();
   EXPECT_EQ(result.code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+// A watch that neither has a deadline nor a cancel probe does not poll: it wakes for changes and
+// for Cancel() alone, promptly even with an hour-long poll interval.
+TEST(MemoryWatch, WithoutProbeOrDeadlineWakesForChangesAndCancelWithoutPolling) {
+  auto store = std::make_shared<NseMemory>(MemoryOptions{.cancel_poll_interval = absl::Hours(1)});
+  auto chain = NseRegistryChain::Make({store});
+  ASSERT_TRUE(chain.ok());
+  Context ctx;
+  NetworkServiceEndpointQuery query;
+  query.set_watch(true);
+  NseCollectingSink sink;
+  absl::Status result = absl::UnknownError("running");
+  absl::Time returned;
+  std::thread watcher([&] {
+    result = (*chain)->Find(ctx, query, sink);
+    returned = absl::Now();
+  });
+  for (int i = 0; i < 500 && store->watchers() == 0; ++i) absl::SleepFor(absl::Milliseconds(2));
+  ASSERT_EQ(store->watchers(), 1u);
+  Context register_ctx;
+  NetworkServiceEndpoint nse = MakeNse("a", {"svc"});
+  ASSERT_TRUE((*chain)->Register(register_ctx, nse).ok());
+  ASSERT_TRUE(sink.WaitFor(1));
+  absl::Time cancelled = absl::Now();
+  ctx.Cancel();
+  watcher.join();
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_LT(returned - cancelled, absl::Milliseconds(100));
+  EXPECT_EQ(store->watchers(), 0u);
+}
+
+// A server-side context's cancellation is only seen through its probe, which is still polled.
+TEST(MemoryWatch, AProbeIsStillPolled) {
+  auto store =
+      std::make_shared<NseMemory>(MemoryOptions{.cancel_poll_interval = absl::Milliseconds(5)});
+  auto chain = NseRegistryChain::Make({store});
+  ASSERT_TRUE(chain.ok());
+  Context ctx;
+  std::atomic<bool> gone = false;
+  ctx.set_cancel_probe([&] { return gone.load(); });
+  NetworkServiceEndpointQuery query;
+  query.set_watch(true);
+  NseCollectingSink sink;
+  absl::Status result = absl::UnknownError("running");
+  std::thread watcher([&] { result = (*chain)->Find(ctx, query, sink); });
+  for (int i = 0; i < 500 && store->watchers() == 0; ++i) absl::SleepFor(absl::Milliseconds(2));
+  ASSERT_EQ(store->watchers(), 1u);
+  gone = true;
+  watcher.join();
+  EXPECT_TRUE(result.ok()) << result;
 }
 
 // A sink that blocks its first Send until released, to make a watcher fall behind.
