@@ -270,43 +270,62 @@ TEST_F(PlanApplyTest, VxlanAndXconnectPlansApplyAndRemove) {
   EXPECT_TRUE(applier.Remove(*vx).ok());
 }
 
-// client <-veth-> fwd <-veth-> endpoint, the two fwd ends cross-connected by tc redirects, the
-// way the reference forwarder joins a local NSC and NSE.
-TEST_F(PlanApplyTest, PingCrossesLocalCrossConnect) {
-  TestNetNs& client = NewNs("nsk-dp-nsc");
-  TestNetNs& fwd = NewNs("nsk-dp-fwd");
-  TestNetNs& endpoint = NewNs("nsk-dp-nse");
+// The plans of a local connection: client <-veth-> fwd <-veth-> endpoint on the /31 `subnet`
+// (client .1, endpoint .0), the two forwarder ends cross-connected. The client side names the
+// forwarder namespace by `client_side_fwd_ref`, the endpoint side and the cross-connect by its
+// inode URL.
+struct LocalConnectionPlans {
+  InterfacePlan nsc;
+  InterfacePlan nse;
+  XconnectPlan xc;
+};
+absl::StatusOr<LocalConnectionPlans> BuildLocalConnectionPlans(
+    const TestNetNs& client, const TestNetNs& fwd, const TestNetNs& endpoint,
+    const std::string& subnet, const std::string& client_side_fwd_ref) {
   IpContextInput ip;
-  ip.src_ip_addrs = {"10.80.0.1/31"};
-  ip.dst_ip_addrs = {"10.80.0.0/31"};
-
+  ip.src_ip_addrs = {subnet + ".1/31"};
+  ip.dst_ip_addrs = {subnet + ".0/31"};
   KernelInterfaceInput nsc;
   nsc.side = ConnectionSide::kClient;
   nsc.workload_netns = client.ns().InodeUrl();
-  nsc.forwarder_netns = fwd.ns().InodeUrl();
+  nsc.forwarder_netns = client_side_fwd_ref;
   nsc.interface_name = "nsm-1";
   nsc.forwarder_interface_name = "fwd-nsc";
   nsc.ip_context = ip;
   KernelInterfaceInput nse = nsc;
   nse.side = ConnectionSide::kEndpoint;
   nse.workload_netns = endpoint.ns().InodeUrl();
+  nse.forwarder_netns = fwd.ns().InodeUrl();
   nse.interface_name = "nse-1";
   nse.forwarder_interface_name = "fwd-nse";
-
   absl::StatusOr<InterfacePlan> nsc_plan = BuildInterfacePlan(nsc);
+  if (!nsc_plan.ok()) return nsc_plan.status();
   absl::StatusOr<InterfacePlan> nse_plan = BuildInterfacePlan(nse);
+  if (!nse_plan.ok()) return nse_plan.status();
   absl::StatusOr<XconnectPlan> xc = BuildXconnectPlan({fwd.ns().InodeUrl(), "fwd-nsc", "fwd-nse"});
-  ASSERT_TRUE(nsc_plan.ok() && nse_plan.ok() && xc.ok());
+  if (!xc.ok()) return xc.status();
+  return LocalConnectionPlans{*std::move(nsc_plan), *std::move(nse_plan), *std::move(xc)};
+}
+
+// client <-veth-> fwd <-veth-> endpoint, the two fwd ends cross-connected by tc redirects, the
+// way the reference forwarder joins a local NSC and NSE.
+TEST_F(PlanApplyTest, PingCrossesLocalCrossConnect) {
+  TestNetNs& client = NewNs("nsk-dp-nsc");
+  TestNetNs& fwd = NewNs("nsk-dp-fwd");
+  TestNetNs& endpoint = NewNs("nsk-dp-nse");
+  absl::StatusOr<LocalConnectionPlans> plans =
+      BuildLocalConnectionPlans(client, fwd, endpoint, "10.80.0", fwd.ns().InodeUrl());
+  ASSERT_TRUE(plans.ok()) << plans.status();
   PlanApplier applier;
-  ASSERT_TRUE(applier.Apply(*nsc_plan).ok());
-  ASSERT_TRUE(applier.Apply(*nse_plan).ok());
+  ASSERT_TRUE(applier.Apply(plans->nsc).ok());
+  ASSERT_TRUE(applier.Apply(plans->nse).ok());
 
   // Not joined yet: nothing crosses.
   absl::StatusOr<int> before = testing::Ping(client.ns(), "10.80.0.0", 1, 300);
   ASSERT_TRUE(before.ok()) << before.status();
   EXPECT_EQ(*before, 0);
 
-  ASSERT_TRUE(applier.Apply(*xc).ok());
+  ASSERT_TRUE(applier.Apply(plans->xc).ok());
   absl::StatusOr<int> replies = testing::Ping(client.ns(), "10.80.0.0", 3, 2000);
   ASSERT_TRUE(replies.ok()) << replies.status();
   EXPECT_EQ(*replies, 3);
@@ -315,12 +334,12 @@ TEST_F(PlanApplyTest, PingCrossesLocalCrossConnect) {
   EXPECT_EQ(*back, 2);
 
   // Taking the cross-connect down cuts the path again.
-  ASSERT_TRUE(applier.Remove(*xc).ok());
+  ASSERT_TRUE(applier.Remove(plans->xc).ok());
   absl::StatusOr<int> after = testing::Ping(client.ns(), "10.80.0.0", 1, 300);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(*after, 0);
-  EXPECT_TRUE(applier.Remove(*nsc_plan).ok());
-  EXPECT_TRUE(applier.Remove(*nse_plan).ok());
+  EXPECT_TRUE(applier.Remove(plans->nsc).ok());
+  EXPECT_TRUE(applier.Remove(plans->nse).ok());
 }
 
 // The number of open file descriptors of this process: a socket or namespace handle the applier
@@ -357,39 +376,23 @@ TEST_F(PlanApplyTest, OneScopeOpensOneSocketPerNamespaceAndLeavesTheSameState) {
   const NetNsSnapshot fwd_before = Snap(fwd);
   const NetNsSnapshot client_before = Snap(client);
   const NetNsSnapshot endpoint_before = Snap(endpoint);
-  IpContextInput ip;
-  ip.src_ip_addrs = {"10.81.0.1/31"};
-  ip.dst_ip_addrs = {"10.81.0.0/31"};
-  KernelInterfaceInput nsc;
-  nsc.side = ConnectionSide::kClient;
-  nsc.workload_netns = client.ns().InodeUrl();
-  nsc.forwarder_netns = fwd.name();  // the forwarder by name here, by inode URL below
-  nsc.interface_name = "nsm-1";
-  nsc.forwarder_interface_name = "fwd-nsc";
-  nsc.ip_context = ip;
-  KernelInterfaceInput nse = nsc;
-  nse.side = ConnectionSide::kEndpoint;
-  nse.workload_netns = endpoint.ns().InodeUrl();
-  nse.forwarder_netns = fwd.ns().InodeUrl();
-  nse.interface_name = "nse-1";
-  nse.forwarder_interface_name = "fwd-nse";
-  absl::StatusOr<InterfacePlan> nsc_plan = BuildInterfacePlan(nsc);
-  absl::StatusOr<InterfacePlan> nse_plan = BuildInterfacePlan(nse);
-  absl::StatusOr<XconnectPlan> xc = BuildXconnectPlan({fwd.ns().InodeUrl(), "fwd-nsc", "fwd-nse"});
-  ASSERT_TRUE(nsc_plan.ok() && nse_plan.ok() && xc.ok());
+  // The client side names the forwarder namespace, the rest uses its inode URL: one socket serves.
+  absl::StatusOr<LocalConnectionPlans> plans =
+      BuildLocalConnectionPlans(client, fwd, endpoint, "10.81.0", fwd.name());
+  ASSERT_TRUE(plans.ok()) << plans.status();
 
   // Calls without a scope: each opens its own sockets.
   PlanApplier separate;
-  ASSERT_TRUE(separate.Apply(*nsc_plan).ok());
-  ASSERT_TRUE(separate.Apply(*nse_plan).ok());
-  ASSERT_TRUE(separate.Apply(*xc).ok());
+  ASSERT_TRUE(separate.Apply(plans->nsc).ok());
+  ASSERT_TRUE(separate.Apply(plans->nse).ok());
+  ASSERT_TRUE(separate.Apply(plans->xc).ok());
   EXPECT_EQ(separate.sockets_opened(), 5);
   const std::vector<std::string> fwd_separate = Stable(Snap(fwd));
   const std::vector<std::string> client_separate = Stable(Snap(client));
   const std::vector<std::string> endpoint_separate = Stable(Snap(endpoint));
-  ASSERT_TRUE(separate.Remove(*xc).ok());
-  ASSERT_TRUE(separate.Remove(*nse_plan).ok());
-  ASSERT_TRUE(separate.Remove(*nsc_plan).ok());
+  ASSERT_TRUE(separate.Remove(plans->xc).ok());
+  ASSERT_TRUE(separate.Remove(plans->nse).ok());
+  ASSERT_TRUE(separate.Remove(plans->nsc).ok());
   EXPECT_EQ(Snap(fwd), fwd_before) << testing::DiffSnapshots(fwd_before, Snap(fwd));
 
   const size_t fds_before = OpenFds();
@@ -398,9 +401,9 @@ TEST_F(PlanApplyTest, OneScopeOpensOneSocketPerNamespaceAndLeavesTheSameState) {
             absl::StatusCode::kFailedPrecondition);
   {
     PlanApplier::SocketScope scope(applier);
-    ASSERT_TRUE(applier.Apply(*nsc_plan).ok());
-    ASSERT_TRUE(applier.Apply(*nse_plan).ok());
-    ASSERT_TRUE(applier.Apply(*xc).ok());
+    ASSERT_TRUE(applier.Apply(plans->nsc).ok());
+    ASSERT_TRUE(applier.Apply(plans->nse).ok());
+    ASSERT_TRUE(applier.Apply(plans->xc).ok());
     EXPECT_EQ(applier.sockets_opened(), 3);  // client, forwarder, endpoint
     absl::StatusOr<Netlink*> shared = applier.NetlinkIn(fwd.name(), "forwarder");
     ASSERT_TRUE(shared.ok()) << shared.status();
@@ -418,9 +421,9 @@ TEST_F(PlanApplyTest, OneScopeOpensOneSocketPerNamespaceAndLeavesTheSameState) {
 
   {
     PlanApplier::SocketScope scope(applier);
-    ASSERT_TRUE(applier.Remove(*xc).ok());
-    ASSERT_TRUE(applier.Remove(*nse_plan).ok());
-    ASSERT_TRUE(applier.Remove(*nsc_plan).ok());
+    ASSERT_TRUE(applier.Remove(plans->xc).ok());
+    ASSERT_TRUE(applier.Remove(plans->nse).ok());
+    ASSERT_TRUE(applier.Remove(plans->nsc).ok());
     EXPECT_EQ(applier.sockets_opened(), 6);
   }
   EXPECT_EQ(OpenFds(), fds_before);
