@@ -177,9 +177,12 @@ class NsmgrDouble {
     nse_registry = std::make_shared<testing::FakeNseRegistry>();
     nse_registry->expiry = absl::Minutes(1);
     responses = std::make_shared<ResponseRecorder>();
+    // Its monitor holds what passed through, as an nsmgr's does: the previous hop's monitor client
+    // follows it and would mark the connection DOWN if the nsmgr did not hold it.
     chain_ = Chain(
         {std::make_shared<sdk::UpdatePath>(name_),
          std::make_shared<sdk::UpdateTokenServer>(signer_),
+         std::make_shared<sdk::MonitorServer>(monitor_),
          std::make_shared<sdk::ClientUrlElement>(std::move(forwarder_url)),
          std::make_shared<sdk::UpdateTokenClient>(signer_), responses,
          std::make_shared<sdk::NetworkServiceGrpcClient>(std::make_shared<sdk::ChannelPool>())});
