@@ -52,11 +52,13 @@ namespace {
 using nsmcert::doubles::Backend;
 using nsmcert::doubles::BlockStopSignals;
 using nsmcert::doubles::ForwardedCall;
+using nsmcert::doubles::ForwardUnary;
 using nsmcert::doubles::GrpcTarget;
 using nsmcert::doubles::HealthService;
 using nsmcert::doubles::IsServingUrl;
+using nsmcert::doubles::NsRegistryForwarder;
 using nsmcert::doubles::ParseDoubleArgs;
-using nsmcert::doubles::ReturnPathHeader;
+using nsmcert::doubles::RelayStream;
 using nsmcert::doubles::WaitForStopSignal;
 
 constexpr std::string_view kNetworkService = "networkservice.NetworkService";
@@ -138,14 +140,8 @@ class MonitorProxy final : public connection::MonitorConnection::Service {
       grpc::ServerWriter<connection::ConnectionEvent>* writer) override {
     auto call = ForwardedCall(*context);
     auto reader = stub_->MonitorConnections(call.get(), *selector);
-    connection::ConnectionEvent event;
-    while (reader->Read(&event)) {
-      if (!writer->Write(event)) {
-        call->TryCancel();
-        break;
-      }
-    }
-    return reader->Finish();
+    return RelayStream(*call, reader, *writer,
+                       [](const connection::ConnectionEvent&) { return true; });
   }
 
  private:
@@ -171,9 +167,8 @@ class NseRegistryProxy final : public registry::NetworkServiceEndpointRegistry::
                         registry::NetworkServiceEndpoint* reply) override {
     registry::NetworkServiceEndpoint sent = *nse;
     ToProxyUrl(sent, urls_);
-    auto call = ForwardedCall(*context);
-    grpc::Status status = stub_->Register(call.get(), sent, reply);
-    ReturnPathHeader(*call, *context);
+    grpc::Status status = ForwardUnary(
+        *context, [&](grpc::ClientContext* call) { return stub_->Register(call, sent, reply); });
     ToBackendUrl(*reply, urls_);
     return status;
   }
@@ -185,69 +180,24 @@ class NseRegistryProxy final : public registry::NetworkServiceEndpointRegistry::
     ToProxyUrl(*sent.mutable_network_service_endpoint(), urls_);
     auto call = ForwardedCall(*context);
     auto reader = stub_->Find(call.get(), sent);
-    registry::NetworkServiceEndpointResponse response;
-    while (reader->Read(&response)) {
-      ToBackendUrl(*response.mutable_network_service_endpoint(), urls_);
-      if (!writer->Write(response)) {
-        call->TryCancel();
-        break;
-      }
-    }
-    return reader->Finish();
+    return RelayStream(*call, reader, *writer,
+                       [this](registry::NetworkServiceEndpointResponse& response) {
+                         ToBackendUrl(*response.mutable_network_service_endpoint(), urls_);
+                         return true;
+                       });
   }
 
   grpc::Status Unregister(grpc::ServerContext* context, const registry::NetworkServiceEndpoint* nse,
                           google::protobuf::Empty* reply) override {
     registry::NetworkServiceEndpoint sent = *nse;
     ToProxyUrl(sent, urls_);
-    auto call = ForwardedCall(*context);
-    grpc::Status status = stub_->Unregister(call.get(), sent, reply);
-    ReturnPathHeader(*call, *context);
-    return status;
+    return ForwardUnary(
+        *context, [&](grpc::ClientContext* call) { return stub_->Unregister(call, sent, reply); });
   }
 
  private:
   std::unique_ptr<registry::NetworkServiceEndpointRegistry::Stub> stub_;
   const Urls urls_;
-};
-
-class NsRegistryProxy final : public registry::NetworkServiceRegistry::Service {
- public:
-  explicit NsRegistryProxy(std::shared_ptr<grpc::Channel> nsmgr)
-      : stub_(registry::NetworkServiceRegistry::NewStub(nsmgr)) {}
-
-  grpc::Status Register(grpc::ServerContext* context, const registry::NetworkService* ns,
-                        registry::NetworkService* reply) override {
-    auto call = ForwardedCall(*context);
-    grpc::Status status = stub_->Register(call.get(), *ns, reply);
-    ReturnPathHeader(*call, *context);
-    return status;
-  }
-
-  grpc::Status Find(grpc::ServerContext* context, const registry::NetworkServiceQuery* query,
-                    grpc::ServerWriter<registry::NetworkServiceResponse>* writer) override {
-    auto call = ForwardedCall(*context);
-    auto reader = stub_->Find(call.get(), *query);
-    registry::NetworkServiceResponse response;
-    while (reader->Read(&response)) {
-      if (!writer->Write(response)) {
-        call->TryCancel();
-        break;
-      }
-    }
-    return reader->Finish();
-  }
-
-  grpc::Status Unregister(grpc::ServerContext* context, const registry::NetworkService* ns,
-                          google::protobuf::Empty* reply) override {
-    auto call = ForwardedCall(*context);
-    grpc::Status status = stub_->Unregister(call.get(), *ns, reply);
-    ReturnPathHeader(*call, *context);
-    return status;
-  }
-
- private:
-  std::unique_ptr<registry::NetworkServiceRegistry::Stub> stub_;
 };
 
 // NOT_SERVING until the backend is healthy (the proxy already serves the backend's own
@@ -296,7 +246,7 @@ int main(int argc, char** argv) {
   NetworkServiceProxy network_service(backend_channel, faults);
   MonitorProxy monitor(backend_channel);
   NseRegistryProxy nse_registry(nsmgr_channel, urls);
-  NsRegistryProxy ns_registry(nsmgr_channel);
+  NsRegistryForwarder ns_registry(nsmgr_channel);
   HealthService health({std::string(kNetworkService), std::string(kMonitorService),
                         "registry.NetworkServiceEndpointRegistry",
                         "registry.NetworkServiceRegistry"});

@@ -44,11 +44,13 @@ namespace {
 using nsmcert::doubles::Backend;
 using nsmcert::doubles::BlockStopSignals;
 using nsmcert::doubles::ForwardedCall;
+using nsmcert::doubles::ForwardUnary;
 using nsmcert::doubles::GrpcTarget;
 using nsmcert::doubles::HealthService;
 using nsmcert::doubles::IsServingUrl;
+using nsmcert::doubles::NsRegistryForwarder;
 using nsmcert::doubles::ParseDoubleArgs;
-using nsmcert::doubles::ReturnPathHeader;
+using nsmcert::doubles::RelayStream;
 using nsmcert::doubles::WaitForStopSignal;
 
 constexpr std::string_view kNseService = "registry.NetworkServiceEndpointRegistry";
@@ -59,20 +61,6 @@ struct Faults {
   bool forget_initial_registration_time = false;
 };
 
-template <class Response, class Reader>
-grpc::Status ForwardStream(grpc::ClientContext& backend, Reader& reader,
-                           grpc::ServerWriter<Response>& writer, const Faults& faults) {
-  Response response;
-  while (reader->Read(&response)) {
-    if (faults.no_deleted_events && response.deleted()) continue;  // the fault
-    if (!writer.Write(response)) {
-      backend.TryCancel();
-      break;
-    }
-  }
-  return reader->Finish();
-}
-
 class NseProxy final : public registry::NetworkServiceEndpointRegistry::Service {
  public:
   NseProxy(std::shared_ptr<grpc::Channel> backend, const Faults& faults)
@@ -80,9 +68,8 @@ class NseProxy final : public registry::NetworkServiceEndpointRegistry::Service 
 
   grpc::Status Register(grpc::ServerContext* context, const registry::NetworkServiceEndpoint* nse,
                         registry::NetworkServiceEndpoint* reply) override {
-    auto call = ForwardedCall(*context);
-    grpc::Status status = stub_->Register(call.get(), *nse, reply);
-    ReturnPathHeader(*call, *context);
+    grpc::Status status = ForwardUnary(
+        *context, [&](grpc::ClientContext* call) { return stub_->Register(call, *nse, reply); });
     if (status.ok() && faults_.forget_initial_registration_time) {
       std::lock_guard lock(mu_);
       if (!seen_.insert(reply->name()).second) reply->clear_initial_registration_time();
@@ -95,15 +82,16 @@ class NseProxy final : public registry::NetworkServiceEndpointRegistry::Service 
                     grpc::ServerWriter<registry::NetworkServiceEndpointResponse>* writer) override {
     auto call = ForwardedCall(*context);
     auto reader = stub_->Find(call.get(), *query);
-    return ForwardStream(*call, reader, *writer, faults_);
+    return RelayStream(*call, reader, *writer,
+                       [this](const registry::NetworkServiceEndpointResponse& response) {
+                         return !(faults_.no_deleted_events && response.deleted());  // the fault
+                       });
   }
 
   grpc::Status Unregister(grpc::ServerContext* context, const registry::NetworkServiceEndpoint* nse,
                           google::protobuf::Empty* reply) override {
-    auto call = ForwardedCall(*context);
-    grpc::Status status = stub_->Unregister(call.get(), *nse, reply);
-    ReturnPathHeader(*call, *context);
-    return status;
+    return ForwardUnary(
+        *context, [&](grpc::ClientContext* call) { return stub_->Unregister(call, *nse, reply); });
   }
 
  private:
@@ -111,39 +99,6 @@ class NseProxy final : public registry::NetworkServiceEndpointRegistry::Service 
   const Faults faults_;
   std::mutex mu_;
   std::set<std::string> seen_;  // names registered through this double
-};
-
-class NsProxy final : public registry::NetworkServiceRegistry::Service {
- public:
-  NsProxy(std::shared_ptr<grpc::Channel> backend, const Faults& faults)
-      : stub_(registry::NetworkServiceRegistry::NewStub(backend)), faults_(faults) {}
-
-  grpc::Status Register(grpc::ServerContext* context, const registry::NetworkService* ns,
-                        registry::NetworkService* reply) override {
-    auto call = ForwardedCall(*context);
-    grpc::Status status = stub_->Register(call.get(), *ns, reply);
-    ReturnPathHeader(*call, *context);
-    return status;
-  }
-
-  grpc::Status Find(grpc::ServerContext* context, const registry::NetworkServiceQuery* query,
-                    grpc::ServerWriter<registry::NetworkServiceResponse>* writer) override {
-    auto call = ForwardedCall(*context);
-    auto reader = stub_->Find(call.get(), *query);
-    return ForwardStream(*call, reader, *writer, faults_);
-  }
-
-  grpc::Status Unregister(grpc::ServerContext* context, const registry::NetworkService* ns,
-                          google::protobuf::Empty* reply) override {
-    auto call = ForwardedCall(*context);
-    grpc::Status status = stub_->Unregister(call.get(), *ns, reply);
-    ReturnPathHeader(*call, *context);
-    return status;
-  }
-
- private:
-  std::unique_ptr<registry::NetworkServiceRegistry::Stub> stub_;
-  const Faults faults_;
 };
 
 // Health: the server and both registry services SERVING; anything else NOT_FOUND, as the
@@ -189,7 +144,10 @@ int main(int argc, char** argv) {
 
   auto channel = grpc::CreateChannel(backend_url, grpc::InsecureChannelCredentials());
   NseProxy nse(channel, faults);
-  NsProxy ns(channel, faults);
+  // The fault applies to both registries' watches.
+  NsRegistryForwarder ns(channel, [&faults](const registry::NetworkServiceResponse& response) {
+    return !(faults.no_deleted_events && response.deleted());
+  });
   HealthService health({std::string(kNseService), std::string(kNsService)});
   health.SetReady();
   grpc::ServerBuilder builder;

@@ -110,6 +110,30 @@ void ReturnPathHeader(const grpc::ClientContext& backend, grpc::ServerContext& s
   }
 }
 
+grpc::Status NsRegistryForwarder::Register(grpc::ServerContext* context,
+                                           const registry::NetworkService* ns,
+                                           registry::NetworkService* reply) {
+  return ForwardUnary(*context,
+                      [&](grpc::ClientContext* call) { return stub_->Register(call, *ns, reply); });
+}
+
+grpc::Status NsRegistryForwarder::Find(
+    grpc::ServerContext* context, const registry::NetworkServiceQuery* query,
+    grpc::ServerWriter<registry::NetworkServiceResponse>* writer) {
+  std::unique_ptr<grpc::ClientContext> call = ForwardedCall(*context);
+  auto reader = stub_->Find(call.get(), *query);
+  return RelayStream(*call, reader, *writer, [this](const registry::NetworkServiceResponse& r) {
+    return keep_ == nullptr || keep_(r);
+  });
+}
+
+grpc::Status NsRegistryForwarder::Unregister(grpc::ServerContext* context,
+                                             const registry::NetworkService* ns,
+                                             google::protobuf::Empty* reply) {
+  return ForwardUnary(
+      *context, [&](grpc::ClientContext* call) { return stub_->Unregister(call, *ns, reply); });
+}
+
 grpc::Status HealthService::Check(grpc::ServerContext*, const HealthCheckRequest* request,
                                   HealthCheckResponse* response) {
   const std::string& service = request->service();

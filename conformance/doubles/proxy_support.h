@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -17,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "grpc_health.grpc.pb.h"
+#include "registry.grpc.pb.h"
 
 namespace nsmcert::doubles {
 
@@ -50,6 +52,53 @@ bool IsServingUrl(const std::string& url);
 std::unique_ptr<grpc::ClientContext> ForwardedCall(const grpc::ServerContext& server);
 // The backend's `path` response header goes back to the caller.
 void ReturnPathHeader(const grpc::ClientContext& backend, grpc::ServerContext& server);
+
+// Forwards a unary call: `call(backend_context)` makes it on a ForwardedCall of `server`, and the
+// backend's `path` header goes back to the caller. Returns the backend's status.
+template <class Call>
+grpc::Status ForwardUnary(grpc::ServerContext& server, Call call) {
+  std::unique_ptr<grpc::ClientContext> backend = ForwardedCall(server);
+  grpc::Status status = call(backend.get());
+  ReturnPathHeader(*backend, server);
+  return status;
+}
+
+// Relays a server stream from the backend's `reader` to the caller's `writer`. `relay` sees each
+// response first and may rewrite it; false drops it. When the caller has gone, the backend call is
+// cancelled. Returns how the backend's stream ended.
+template <class Response, class Reader, class Relay>
+grpc::Status RelayStream(grpc::ClientContext& backend, Reader& reader,
+                         grpc::ServerWriter<Response>& writer, Relay relay) {
+  Response response;
+  while (reader->Read(&response)) {
+    if (!relay(response)) continue;
+    if (!writer.Write(response)) {
+      backend.TryCancel();
+      break;
+    }
+  }
+  return reader->Finish();
+}
+
+// The NetworkService registry forwarded to a backend as it is, but for the responses `keep`
+// refuses (none when it is empty).
+class NsRegistryForwarder final : public registry::NetworkServiceRegistry::Service {
+ public:
+  using Keep = std::function<bool(const registry::NetworkServiceResponse&)>;
+  explicit NsRegistryForwarder(std::shared_ptr<grpc::Channel> backend, Keep keep = nullptr)
+      : stub_(registry::NetworkServiceRegistry::NewStub(backend)), keep_(std::move(keep)) {}
+
+  grpc::Status Register(grpc::ServerContext* context, const registry::NetworkService* ns,
+                        registry::NetworkService* reply) override;
+  grpc::Status Find(grpc::ServerContext* context, const registry::NetworkServiceQuery* query,
+                    grpc::ServerWriter<registry::NetworkServiceResponse>* writer) override;
+  grpc::Status Unregister(grpc::ServerContext* context, const registry::NetworkService* ns,
+                          google::protobuf::Empty* reply) override;
+
+ private:
+  std::unique_ptr<registry::NetworkServiceRegistry::Stub> stub_;
+  const Keep keep_;
+};
 
 // gRPC health for `services` (and the server as a whole, ""): NOT_SERVING until SetReady, then
 // SERVING; NOT_FOUND for any other service.
